@@ -343,7 +343,7 @@ func testChangesHistory(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []kv.Change{{"del", kv.Deleted}, {"dir/new", kv.Added}, {"mod", kv.Modified}, {"other", kv.Added}}
+	want := []kv.Change{{Key: "del", Op: kv.Deleted}, {Key: "dir/new", Op: kv.Added}, {Key: "mod", Op: kv.Modified}, {Key: "other", Op: kv.Added}}
 	if !slices.Equal(ch, want) {
 		t.Errorf("Changes = %v, want %v", ch, want)
 	}

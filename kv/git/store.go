@@ -1,0 +1,501 @@
+package git
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gogit "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	"github.com/quercus-dev/quercus/kv"
+)
+
+// Config says which remote to open and how. The zero value of every field
+// but Remote works.
+type Config struct {
+	// Remote is the repository: a local path, file://, ssh://, user@host:path,
+	// http:// or https://, optionally followed by #branch. Without a branch
+	// the remote's default branch is used ("main" for an empty remote).
+	Remote string
+	// Auth authenticates to the remote; see AuthFromEnv. Nil for none.
+	Auth transport.AuthMethod
+	// Committer signs commits as committer; the zero value uses the author.
+	Committer kv.Signature
+	// Retries bounds how often a batch is re-run after the remote moved
+	// under it. Default 10.
+	Retries int
+	// Timeout bounds each network operation. Default 60s.
+	Timeout time.Duration
+	// Now is the clock for commits that carry no time. Default time.Now.
+	Now func() time.Time
+	// Logger receives one line per fetch that moved the head and per
+	// retried push. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Store is a kv.Store on a git remote.
+type Store struct {
+	cfg    Config
+	url    string
+	branch plumbing.ReferenceName
+	st     *lockedStorage
+	obj    *objects
+	remote *gogit.Remote
+
+	wmu    sync.Mutex // serializes Batch and Refresh, which move head
+	head   atomic.Pointer[snapshot]
+	closed atomic.Bool
+}
+
+var _ kv.Store = (*Store)(nil)
+
+// SplitRemote splits "URL#branch" into its parts.
+func SplitRemote(remote string) (url, branch string) {
+	url, branch, _ = strings.Cut(remote, "#")
+	return url, branch
+}
+
+// Open clones cfg.Remote into memory.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	url, branch := SplitRemote(cfg.Remote)
+	if url == "" {
+		return nil, errNoRemote
+	}
+	if cfg.Retries <= 0 {
+		cfg.Retries = 10
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 60 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	st := newStorage()
+	remote := gogit.NewRemote(st, &config.RemoteConfig{Name: "origin", URLs: []string{url}})
+	s := &Store{cfg: cfg, url: url, st: st, obj: newObjects(st), remote: remote}
+	if branch == "" {
+		var err error
+		if branch, err = s.defaultBranch(ctx); err != nil {
+			return nil, err
+		}
+	}
+	s.branch = plumbing.NewBranchReferenceName(branch)
+	head, err := s.fetch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.moveTo(head); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Branch returns the branch the store follows.
+func (s *Store) Branch() string { return s.branch.Short() }
+
+func (s *Store) defaultBranch(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	refs, err := s.remote.ListContext(ctx, &gogit.ListOptions{Auth: s.cfg.Auth})
+	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
+		return "main", nil
+	}
+	if err != nil {
+		return "", s.remoteErr("list", err)
+	}
+	var heads []string
+	for _, r := range refs {
+		if r.Name() == plumbing.HEAD && r.Type() == plumbing.SymbolicReference {
+			return r.Target().Short(), nil
+		}
+		if r.Name().IsBranch() {
+			heads = append(heads, r.Name().Short())
+		}
+	}
+	// Servers that do not advertise HEAD's target: prefer main, then master.
+	for _, b := range []string{"main", "master"} {
+		if slices.Contains(heads, b) {
+			return b, nil
+		}
+	}
+	if len(heads) > 0 {
+		return heads[0], nil
+	}
+	return "main", nil
+}
+
+// RemoteError reports a failed network operation; it wraps
+// kv.ErrUnavailable and the transport's error.
+type RemoteError struct {
+	Op  string // list, fetch or push
+	URL string
+	Err error
+}
+
+func (e *RemoteError) Error() string {
+	return fmt.Sprintf("git %s %s: %v", e.Op, redact(e.URL), e.Err)
+}
+
+func (e *RemoteError) Unwrap() []error { return []error{kv.ErrUnavailable, e.Err} }
+
+func (s *Store) remoteErr(op string, err error) error {
+	return &RemoteError{Op: op, URL: s.url, Err: err}
+}
+
+// fetch updates the remote-tracking view and returns the remote's head
+// (zero for an empty remote). It does not move s.head.
+func (s *Store) fetch(ctx context.Context) (plumbing.Hash, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	tracking := plumbing.NewRemoteReferenceName("origin", s.branch.Short())
+	spec := config.RefSpec(fmt.Sprintf("+%s:%s", s.branch, tracking))
+	err := s.remote.FetchContext(ctx, &gogit.FetchOptions{
+		RefSpecs: []config.RefSpec{spec},
+		Auth:     s.cfg.Auth,
+		Tags:     gogit.NoTags,
+	})
+	switch {
+	case err == nil, errors.Is(err, gogit.NoErrAlreadyUpToDate):
+	case errors.Is(err, transport.ErrEmptyRemoteRepository), isMissingRef(err):
+		return plumbing.ZeroHash, nil
+	default:
+		return plumbing.ZeroHash, s.remoteErr("fetch", err)
+	}
+	ref, err := s.st.Reference(tracking)
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return plumbing.ZeroHash, nil
+	}
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return ref.Hash(), nil
+}
+
+// isMissingRef recognizes a fetch of a branch the remote does not have
+// yet, which an empty branch of a non-empty repository is.
+func isMissingRef(err error) bool {
+	var noMatch gogit.NoMatchingRefSpecError
+	return errors.As(err, &noMatch)
+}
+
+// moveTo makes commit the head. The zero hash is the empty store.
+func (s *Store) moveTo(commit plumbing.Hash) error {
+	if commit.IsZero() {
+		s.head.Store(&snapshot{obj: s.obj})
+		return nil
+	}
+	snap, err := s.snapshotAt(commit)
+	if err != nil {
+		return err
+	}
+	s.head.Store(snap)
+	return nil
+}
+
+func (s *Store) snapshotAt(commit plumbing.Hash) (*snapshot, error) {
+	c, err := s.commit(commit)
+	if err != nil {
+		return nil, err
+	}
+	return &snapshot{obj: s.obj, commit: commit, root: c.TreeHash}, nil
+}
+
+func (s *Store) commit(h plumbing.Hash) (*object.Commit, error) {
+	obj, err := s.st.EncodedObject(plumbing.CommitObject, h)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", kv.ErrUnknownVersion, h)
+	}
+	var c object.Commit
+	if err := c.Decode(obj); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (s *Store) Version() string { return s.head.Load().Version() }
+
+func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	return s.head.Load().Get(ctx, key)
+}
+
+func (s *Store) List(ctx context.Context, prefix string) ([]kv.Entry, error) {
+	return s.head.Load().List(ctx, prefix)
+}
+
+func (s *Store) Digest(ctx context.Context, key string) (string, error) {
+	return s.head.Load().Digest(ctx, key)
+}
+
+func (s *Store) At(ctx context.Context, version string) (kv.Snapshot, error) {
+	h, err := parseVersion(version)
+	if err != nil {
+		return nil, err
+	}
+	if h.IsZero() {
+		return &snapshot{obj: s.obj}, nil
+	}
+	return s.snapshotAt(h)
+}
+
+func parseVersion(v string) (plumbing.Hash, error) {
+	if v == "" {
+		return plumbing.ZeroHash, nil
+	}
+	if !plumbing.IsHash(v) {
+		return plumbing.ZeroHash, fmt.Errorf("%w: %q", kv.ErrUnknownVersion, v)
+	}
+	return plumbing.NewHash(v), nil
+}
+
+// Refresh fetches and moves the view to the remote's head.
+func (s *Store) Refresh(ctx context.Context) (bool, error) {
+	if s.closed.Load() {
+		return false, kv.ErrClosed
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	remote, err := s.fetch(ctx)
+	if err != nil {
+		return false, err
+	}
+	old := s.head.Load().commit
+	if remote == old {
+		return false, nil
+	}
+	if err := s.moveTo(remote); err != nil {
+		return false, err
+	}
+	s.cfg.Logger.Debug("git: head moved", "remote", redact(s.url), "from", short(old), "to", short(remote))
+	return true, nil
+}
+
+func (s *Store) Batch(ctx context.Context, c kv.Commit, fn func(kv.Txn) error) (string, error) {
+	if s.closed.Load() {
+		return "", kv.ErrClosed
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	for attempt := 0; ; attempt++ {
+		base := s.head.Load()
+		t := &txn{base: base, edits: map[string]*edit{}}
+		if err := fn(t); err != nil {
+			return "", err
+		}
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		root, err := s.obj.write(base.root, t.edits)
+		if err != nil {
+			return "", err
+		}
+		if root == base.root {
+			return base.Version(), nil
+		}
+		commit, err := s.writeCommit(base.commit, root, c)
+		if err != nil {
+			return "", err
+		}
+		pushErr := s.push(ctx, commit)
+		if pushErr == nil {
+			return commit.String(), s.moveTo(commit)
+		}
+		// Learn why the push failed: lost answer, moved remote, or a
+		// remote we cannot reach. The view moves only to what the
+		// remote really holds.
+		remote, err := s.fetch(ctx)
+		if err != nil {
+			return "", pushErr
+		}
+		if remote == commit {
+			return commit.String(), s.moveTo(commit)
+		}
+		if remote == base.commit {
+			return "", pushErr
+		}
+		if err := s.moveTo(remote); err != nil {
+			return "", err
+		}
+		if attempt+1 >= s.cfg.Retries {
+			return "", fmt.Errorf("%w: gave up after %d attempts: %v", kv.ErrConflict, attempt+1, pushErr)
+		}
+		s.cfg.Logger.Debug("git: remote moved during push, retrying", "remote", redact(s.url), "attempt", attempt+1)
+		// A random pause lets writers on other instances that keep
+		// winning the race finish, instead of colliding in lock step.
+		select {
+		case <-time.After(time.Duration(rand.Int64N(int64(attempt+1) * int64(10*time.Millisecond)))):
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+}
+
+func (s *Store) writeCommit(parent, root plumbing.Hash, c kv.Commit) (plumbing.Hash, error) {
+	author := c.Author
+	if author.Time.IsZero() {
+		author.Time = s.cfg.Now()
+	}
+	committer := s.cfg.Committer
+	if committer.Name == "" {
+		committer = author
+	}
+	if committer.Time.IsZero() {
+		committer.Time = author.Time
+	}
+	if root.IsZero() {
+		// Deleting every file still needs a tree: the empty one.
+		obj := s.st.NewEncodedObject()
+		if err := (&object.Tree{}).Encode(obj); err != nil {
+			return plumbing.ZeroHash, err
+		}
+		var err error
+		if root, err = s.st.SetEncodedObject(obj); err != nil {
+			return plumbing.ZeroHash, err
+		}
+	}
+	msg := c.Message
+	if !strings.HasSuffix(msg, "\n") {
+		msg += "\n"
+	}
+	commit := &object.Commit{
+		Author:    object.Signature{Name: author.Name, Email: author.Email, When: author.Time},
+		Committer: object.Signature{Name: committer.Name, Email: committer.Email, When: committer.Time},
+		Message:   msg,
+		TreeHash:  root,
+	}
+	if !parent.IsZero() {
+		commit.ParentHashes = []plumbing.Hash{parent}
+	}
+	obj := s.st.NewEncodedObject()
+	if err := commit.Encode(obj); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return s.st.SetEncodedObject(obj)
+}
+
+func (s *Store) push(ctx context.Context, commit plumbing.Hash) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	spec := config.RefSpec(fmt.Sprintf("%s:%s", commit, s.branch))
+	err := s.remote.PushContext(ctx, &gogit.PushOptions{
+		RemoteName: "origin",
+		RefSpecs:   []config.RefSpec{spec},
+		Auth:       s.cfg.Auth,
+	})
+	if err != nil && !errors.Is(err, gogit.NoErrAlreadyUpToDate) {
+		return s.remoteErr("push", err)
+	}
+	// Keep the tracking ref in step so the next push's fast-forward check
+	// and the next fetch's negotiation know the remote has this commit.
+	tracking := plumbing.NewRemoteReferenceName("origin", s.branch.Short())
+	return s.st.SetReference(plumbing.NewHashReference(tracking, commit))
+}
+
+func (s *Store) Changes(ctx context.Context, from, to string) ([]kv.Change, error) {
+	a, err := s.rootOf(from)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.rootOf(to)
+	if err != nil {
+		return nil, err
+	}
+	var out []kv.Change
+	if err := s.obj.diff(a, b, "", &out); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(x, y kv.Change) int { return strings.Compare(x.Key, y.Key) })
+	return out, nil
+}
+
+func (s *Store) rootOf(version string) (plumbing.Hash, error) {
+	h, err := parseVersion(version)
+	if err != nil || h.IsZero() {
+		return plumbing.ZeroHash, err
+	}
+	c, err := s.commit(h)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return c.TreeHash, nil
+}
+
+// History follows first parents from the head, like
+// `git log --first-parent -- key`.
+func (s *Store) History(ctx context.Context, key string, limit int) ([]kv.Revision, error) {
+	if err := kv.CheckKey(key); err != nil {
+		return nil, err
+	}
+	var out []kv.Revision
+	h := s.head.Load().commit
+	for !h.IsZero() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		c, err := s.commit(h)
+		if err != nil {
+			return nil, err
+		}
+		cur, err := s.fileHash(c.TreeHash, key)
+		if err != nil {
+			return nil, err
+		}
+		var parent, prev plumbing.Hash
+		if len(c.ParentHashes) > 0 {
+			parent = c.ParentHashes[0]
+			pc, err := s.commit(parent)
+			if err != nil {
+				return nil, err
+			}
+			if prev, err = s.fileHash(pc.TreeHash, key); err != nil {
+				return nil, err
+			}
+		}
+		if cur != prev {
+			out = append(out, kv.Revision{
+				Version: h.String(),
+				Author:  kv.Signature{Name: c.Author.Name, Email: c.Author.Email, Time: c.Author.When},
+				Message: c.Message,
+			})
+			if limit > 0 && len(out) == limit {
+				break
+			}
+		}
+		h = parent
+	}
+	return out, nil
+}
+
+func (s *Store) fileHash(root plumbing.Hash, key string) (plumbing.Hash, error) {
+	e, ok, err := s.obj.find(root, key)
+	if err != nil || !ok || !isFile(e) {
+		return plumbing.ZeroHash, err
+	}
+	return e.Hash, nil
+}
+
+// Close drops the in-memory repository's head; later calls fail.
+func (s *Store) Close() error {
+	s.closed.Store(true)
+	return nil
+}
+
+func short(h plumbing.Hash) string {
+	if h.IsZero() {
+		return "(empty)"
+	}
+	return h.String()[:12]
+}
