@@ -3,9 +3,11 @@ package git
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -91,11 +93,19 @@ func AuthFromEnv(remote string, sshCfg SSH, getenv func(string) string) (transpo
 		if _, err := os.Stat(known); err != nil {
 			return nil, fmt.Errorf("git: ssh remote %s: no known_hosts file to check the server's key (--ssh-known-hosts): %w", redact(raw), err)
 		}
-		cb, err := gitssh.NewKnownHostsCallback(known)
+		db, err := gitssh.NewKnownHostsDb(known)
 		if err != nil {
 			return nil, fmt.Errorf("git: known_hosts %s: %w", known, err)
 		}
-		keys.HostKeyCallback = cb
+		keys.HostKeyCallback = db.HostKeyCallback()
+		// Ask for a host key type that known_hosts pins, as OpenSSH does:
+		// left to itself x/crypto/ssh prefers ECDSA and RSA over Ed25519,
+		// and a server key of a type not pinned fails the check.
+		port := ep.Port
+		if port <= 0 {
+			port = 22
+		}
+		keys.HostKeyAlgorithms = db.HostKeyAlgorithms(net.JoinHostPort(ep.Host, strconv.Itoa(port)))
 		return keys, nil
 	}
 	return nil, fmt.Errorf("git: remote %s: unsupported protocol %q", redact(raw), ep.Protocol)

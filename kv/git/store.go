@@ -320,8 +320,15 @@ func (s *Store) Batch(ctx context.Context, c kv.Commit, fn func(kv.Txn) error) (
 		if err != nil {
 			return "", pushErr
 		}
-		if remote == commit {
-			return commit.String(), s.moveTo(commit)
+		// The push may have landed and another writer built on it before
+		// we fetched: our commit is then behind the remote's head, and
+		// running fn again would apply the change twice.
+		landed, err := s.reaches(remote, commit, base.commit)
+		if err != nil {
+			return "", err
+		}
+		if landed {
+			return commit.String(), s.moveTo(remote)
 		}
 		if remote == base.commit {
 			return "", pushErr
@@ -341,6 +348,30 @@ func (s *Store) Batch(ctx context.Context, c kv.Commit, fn func(kv.Txn) error) (
 			return "", ctx.Err()
 		}
 	}
+}
+
+// reaches reports whether commit is head or one of its ancestors. The
+// walk does not go past stop, commit's parent: commit cannot lie behind
+// its own parent.
+func (s *Store) reaches(head, commit, stop plumbing.Hash) (bool, error) {
+	seen := map[plumbing.Hash]bool{}
+	for queue := []plumbing.Hash{head}; len(queue) > 0; {
+		h := queue[0]
+		queue = queue[1:]
+		if h == commit {
+			return true, nil
+		}
+		if h.IsZero() || h == stop || seen[h] {
+			continue
+		}
+		seen[h] = true
+		c, err := s.commit(h)
+		if err != nil {
+			return false, err
+		}
+		queue = append(queue, c.ParentHashes...)
+	}
+	return false, nil
 }
 
 func (s *Store) writeCommit(parent, root plumbing.Hash, c kv.Commit) (plumbing.Hash, error) {
