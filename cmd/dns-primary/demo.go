@@ -1,0 +1,38 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/quercus-dev/quercus/dns/tsig"
+)
+
+// printDemo tells a newcomer what to try against the demo repository.
+func printDemo(w io.Writer, addr, remote string, key tsig.Key) {
+	host, port, _ := net.SplitHostPort(addr)
+	fmt.Fprintf(w, `
+dns-primary serves a demo repository: %[3]s
+(two zones, example.com and example.org, and an update key for example.com)
+
+Ask it:
+  dig @%[1]s -p %[2]s www.example.com A
+  dig @%[1]s -p %[2]s nothing.example.com A          # NXDOMAIN, SOA in authority
+  dig @%[1]s -p %[2]s host.lab.example.com A         # a referral with glue
+  dig @%[1]s -p %[2]s example.com AXFR -y %[4]s:%[5]s:%[6]s
+
+Change a zone with git; the server fetches every 2s in demo mode:
+  git clone %[3]s zones && cd zones
+  $EDITOR example.com      # add a record, raise the serial
+  git commit -am "add a record" && git push
+
+`, host, port, remote, algName(key.Algorithm), key.Name, key.Secret)
+}
+
+// algName is the algorithm as dig's -y wants it.
+func algName(alg string) string {
+	if len(alg) > 0 && alg[len(alg)-1] == '.' {
+		return alg[:len(alg)-1]
+	}
+	return alg
+}

@@ -1,0 +1,78 @@
+// Command dns-primary is an authoritative primary DNS server for the zones
+// in a git remote. Without --remote it serves a demo repository.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/quercus-dev/quercus/dns/primary"
+	"github.com/quercus-dev/quercus/dns/server"
+	"github.com/quercus-dev/quercus/service"
+)
+
+func main() {
+	fs := flag.NewFlagSet("dns-primary", flag.ExitOnError)
+	var f service.Flags
+	f.Register(fs, service.Flags{Listen: "127.0.0.1:5353", HTTP: "127.0.0.1:9153"})
+	axfrOpen := fs.Bool("axfr-open", false, "allow zone transfers without TSIG")
+	poll := fs.Duration("poll", 0, "also fetch the remote this often (0: only on NOTIFY, /git-hook or restart)")
+	if err := service.Parse(fs, os.Args[1:], os.Getenv); err != nil {
+		os.Exit(2)
+	}
+	if err := run(f, *axfrOpen, *poll); err != nil {
+		fmt.Fprintln(os.Stderr, "dns-primary:", err)
+		os.Exit(1)
+	}
+}
+
+func run(f service.Flags, axfrOpen bool, poll time.Duration) error {
+	return service.Run(context.Background(), service.Config{Name: "dns-primary", Flags: f},
+		func(ctx context.Context, c *service.Chassis) error {
+			var demo func(addr string)
+			if f.Remote == "" {
+				dir, err := os.MkdirTemp("", "quercus-demo-")
+				if err != nil {
+					return err
+				}
+				remote, key, err := primary.Demo(ctx, dir)
+				if err != nil {
+					return err
+				}
+				f.Remote = remote
+				if poll == 0 {
+					poll = 2 * time.Second // so that a git push shows at once
+				}
+				demo = func(addr string) { printDemo(os.Stdout, addr, remote, key) }
+			}
+			store, err := service.OpenStore(ctx, f, c.Logger)
+			if err != nil {
+				return err
+			}
+			p, err := primary.New(ctx, primary.Config{
+				Store:      store,
+				AXFROpen:   axfrOpen,
+				Poll:       poll,
+				HookSecret: os.Getenv("QUERCUS_HOOK_SECRET"),
+				Logger:     c.Logger,
+				Registry:   c.Registry,
+			})
+			if err != nil {
+				return err
+			}
+			c.Mux.Handle("POST /git-hook", p.HookHandler())
+			pc, ln, err := server.Listen(f.Listen)
+			if err != nil {
+				return err
+			}
+			c.Logger.Info("serving DNS", "addr", pc.LocalAddr().String(), "zones", len(p.Zones().Zones()))
+			c.SetReady(true)
+			if demo != nil {
+				demo(pc.LocalAddr().String())
+			}
+			return p.Serve(ctx, pc, ln)
+		})
+}

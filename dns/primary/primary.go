@@ -1,0 +1,252 @@
+package primary
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/quercus-dev/quercus/dns/authority"
+	"github.com/quercus-dev/quercus/dns/server"
+	"github.com/quercus-dev/quercus/dns/tsig"
+	"github.com/quercus-dev/quercus/kv"
+)
+
+// Config configures a Primary. Store is required; the zero value of every
+// other field works.
+type Config struct {
+	// Store holds the zone and key files.
+	Store kv.Store
+	// AXFROpen allows zone transfers without TSIG.
+	AXFROpen bool
+	// Poll, if positive, refreshes from the store this often.
+	Poll time.Duration
+	// HookSecret, if set, enables POST /git-hook on the side port for a
+	// forge's push webhook; requests must carry it as a bearer token, in
+	// X-Gitlab-Token, or as ?secret=.
+	HookSecret string
+	// Logger, Registry and Now are the chassis' logger, metrics registry
+	// and clock.
+	Logger   *slog.Logger
+	Registry prometheus.Registerer
+	Now      func() time.Time
+}
+
+// Primary serves the zones of a store.
+type Primary struct {
+	cfg     Config
+	zones   atomic.Pointer[authority.Set]
+	keys    atomic.Pointer[tsig.Keyring]
+	metrics *metrics
+	srv     *server.Server
+
+	reloadMu sync.Mutex // one reload at a time; never held by queries
+	loaded   map[string]*served
+	version  string
+
+	kick chan struct{} // asks the refresh loop to fetch now
+}
+
+// New loads the store's current zones. Zones that fail their checks are
+// logged and skipped; New fails only if the store cannot be read.
+func New(ctx context.Context, cfg Config) (*Primary, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("primary: no store")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	p := &Primary{cfg: cfg, loaded: map[string]*served{}, kick: make(chan struct{}, 1), metrics: newMetrics(cfg.Registry)}
+	p.zones.Store(authority.NewSet())
+	p.keys.Store(tsig.NewKeyring())
+	srv, err := server.New(server.Config{
+		Zones:    p.zones.Load,
+		Keys:     p.keys.Load,
+		AXFROpen: cfg.AXFROpen,
+		Notify:   p.notified,
+		Now:      cfg.Now,
+		Logger:   cfg.Logger,
+		Metrics:  server.NewMetrics(cfg.Registry),
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.srv = srv
+	if err := p.reload(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Zones returns the zones served now.
+func (p *Primary) Zones() *authority.Set { return p.zones.Load() }
+
+// Serve answers DNS on the given sockets and keeps the zones fresh until
+// ctx ends.
+func (p *Primary) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) error {
+	go p.refreshLoop(ctx)
+	return p.srv.Serve(ctx, pc, ln)
+}
+
+// Refresh fetches the remote and loads what changed.
+func (p *Primary) Refresh(ctx context.Context) error {
+	if _, err := p.cfg.Store.Refresh(ctx); err != nil {
+		p.metrics.fetchErrors.Inc()
+		return err
+	}
+	return p.reload(ctx)
+}
+
+// Kick asks for a refresh soon, without waiting for it.
+func (p *Primary) Kick() {
+	select {
+	case p.kick <- struct{}{}:
+	default: // one is pending already
+	}
+}
+
+func (p *Primary) refreshLoop(ctx context.Context) {
+	var tick <-chan time.Time
+	if p.cfg.Poll > 0 {
+		t := time.NewTicker(p.cfg.Poll)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+		case <-p.kick:
+		}
+		if err := p.Refresh(ctx); err != nil && ctx.Err() == nil {
+			p.cfg.Logger.Warn("refresh failed; serving the zones we have", "err", err)
+		}
+	}
+}
+
+// notified is called for an authenticated NOTIFY of a served zone.
+func (p *Primary) notified(zone string, key tsig.Key, from netip.AddrPort) {
+	p.cfg.Logger.Info("notify received; fetching", "zone", zone, "key", key.Name, "from", from.Addr().String())
+	p.Kick()
+}
+
+// reload loads the store's head: unchanged files are kept as they are,
+// changed ones parsed and checked, and the result swapped in at once.
+func (p *Primary) reload(ctx context.Context) error {
+	p.reloadMu.Lock()
+	defer p.reloadMu.Unlock()
+	snap, err := p.cfg.Store.At(ctx, p.cfg.Store.Version())
+	if err != nil {
+		return err
+	}
+	if snap.Version() == p.version && p.version != "" {
+		return nil
+	}
+	entries, err := snap.List(ctx, "")
+	if err != nil {
+		return err
+	}
+	entries = topLevel(entries)
+	keys, keyErrs := loadKeys(ctx, snap, entries)
+	for _, err := range keyErrs {
+		p.cfg.Logger.Warn("key skipped", "err", err)
+	}
+	next := map[string]*served{}
+	for _, e := range entries {
+		if !IsZoneFile(e.Key) {
+			continue
+		}
+		old := p.loaded[e.Key]
+		if old != nil && old.digest == e.Digest {
+			next[e.Key] = old
+			continue
+		}
+		src, err := snap.Get(ctx, e.Key)
+		if err != nil {
+			return err
+		}
+		z, a, err := loadZone(e.Key, src)
+		if err != nil {
+			p.metrics.rejected.WithLabelValues(e.Key).Inc()
+			p.metrics.valid.WithLabelValues(e.Key).Set(0)
+			if old != nil {
+				p.cfg.Logger.Error("zone rejected; still serving the previous version", "zone", e.Key, "serial", old.zone.Serial(), "err", err)
+				next[e.Key] = old
+			} else {
+				p.cfg.Logger.Error("zone rejected; not served", "zone", e.Key, "err", err)
+			}
+			continue
+		}
+		p.metrics.valid.WithLabelValues(e.Key).Set(1)
+		p.metrics.serial.WithLabelValues(e.Key).Set(float64(z.Serial()))
+		if old == nil {
+			p.cfg.Logger.Info("zone loaded", "zone", e.Key, "serial", z.Serial(), "records", len(z.Records))
+		} else {
+			p.cfg.Logger.Info("zone updated", "zone", e.Key, "serial", z.Serial(), "was", old.zone.Serial(), "records", len(z.Records))
+		}
+		next[e.Key] = &served{digest: e.Digest, zone: z, auth: a}
+	}
+	for name := range p.loaded {
+		if _, ok := next[name]; !ok {
+			p.cfg.Logger.Info("zone removed", "zone", name)
+			p.metrics.valid.DeleteLabelValues(name)
+			p.metrics.serial.DeleteLabelValues(name)
+		}
+	}
+	zones := make([]*authority.Zone, 0, len(next))
+	for _, s := range next {
+		zones = append(zones, s.auth)
+	}
+	p.zones.Store(authority.NewSet(zones...))
+	p.keys.Store(keys)
+	p.loaded, p.version = next, snap.Version()
+	p.metrics.zones.Set(float64(len(next)))
+	return nil
+}
+
+// HookHandler serves POST /git-hook: a forge's push webhook makes the
+// primary fetch. Register it on the side port's mux.
+func (p *Primary) HookHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p.cfg.HookSecret == "" {
+			http.NotFound(w, r)
+			return
+		}
+		got := r.URL.Query().Get("secret")
+		if h := r.Header.Get("X-Gitlab-Token"); h != "" {
+			got = h
+		}
+		if b, ok := bearer(r.Header.Get("Authorization")); ok {
+			got = b
+		}
+		if subtle.ConstantTimeCompare([]byte(got), []byte(p.cfg.HookSecret)) != 1 {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		p.Kick()
+		w.WriteHeader(http.StatusAccepted)
+	})
+}
+
+func bearer(h string) (string, bool) {
+	const prefix = "Bearer "
+	if len(h) > len(prefix) && h[:len(prefix)] == prefix {
+		return h[len(prefix):], true
+	}
+	return "", false
+}

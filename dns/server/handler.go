@@ -1,0 +1,115 @@
+package server
+
+import (
+	"context"
+	"net"
+	"net/netip"
+
+	"github.com/miekg/dns"
+
+	"github.com/quercus-dev/quercus/dns/authority"
+)
+
+// ServeDNS answers one message.
+func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	from := addrPort(w.RemoteAddr())
+	_, overTCP := w.RemoteAddr().(*net.TCPAddr)
+
+	key, refusal, tsigErr := s.authenticate(w, r)
+	if refusal != nil {
+		s.writeStatus(w, r, refusal, overTCP, tsigErr)
+		return
+	}
+	if opt := r.IsEdns0(); opt != nil && opt.Version() != 0 {
+		// RFC 6891 §6.1.3: BADVERS, with our own OPT of version 0.
+		m := reply(r, dns.RcodeBadVers)
+		s.write(w, r, m, overTCP)
+		return
+	}
+	switch r.Opcode {
+	case dns.OpcodeQuery:
+		q := r.Question[0]
+		switch {
+		case q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY:
+			s.write(w, r, reply(r, dns.RcodeRefused), overTCP)
+		case q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR:
+			s.transfer(w, r, key, overTCP)
+		default:
+			s.write(w, r, s.answer(r), overTCP)
+		}
+	case dns.OpcodeNotify:
+		s.write(w, r, s.notify(r, key, from), overTCP)
+	case dns.OpcodeUpdate:
+		if s.cfg.Update == nil {
+			s.write(w, r, reply(r, dns.RcodeNotImplemented), overTCP)
+			return
+		}
+		s.write(w, r, s.cfg.Update(context.Background(), r, key, from), overTCP)
+	default:
+		s.write(w, r, reply(r, dns.RcodeNotImplemented), overTCP)
+	}
+}
+
+// answer answers a standard query from the current zones.
+func (s *Server) answer(r *dns.Msg) *dns.Msg {
+	q := r.Question[0]
+	res := s.cfg.Zones().Answer(q)
+	m := reply(r, res.Rcode)
+	m.Authoritative = res.Authoritative
+	m.Answer, m.Ns, m.Extra = res.Answer, res.Ns, res.Extra
+	s.cfg.Metrics.query(q.Qtype, res.Rcode)
+	return m
+}
+
+// reply starts a response to r with the given rcode.
+func reply(r *dns.Msg, rcode int) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetRcode(r, rcode)
+	m.RecursionDesired = r.RecursionDesired
+	m.CheckingDisabled = r.CheckingDisabled
+	return m
+}
+
+// write finishes a response: EDNS, truncation over UDP, and a TSIG record
+// when the request was signed (miekg signs it as it writes).
+func (s *Server) write(w dns.ResponseWriter, r, m *dns.Msg, overTCP bool) {
+	s.writeStatus(w, r, m, overTCP, w.TsigStatus())
+}
+
+func (s *Server) writeStatus(w dns.ResponseWriter, r, m *dns.Msg, overTCP bool, tsigStatus error) {
+	size := dns.MaxMsgSize
+	if opt := r.IsEdns0(); opt != nil {
+		m.SetEdns0(DefaultUDPSize, false)
+		if !overTCP {
+			size = max(plainUDPSize, min(int(opt.UDPSize()), DefaultUDPSize))
+		}
+	} else if !overTCP {
+		size = plainUDPSize
+	}
+	if m.Rcode > 0xF && m.IsEdns0() == nil {
+		// An extended rcode needs an OPT record to travel in.
+		m.SetEdns0(DefaultUDPSize, false)
+	}
+	if !overTCP {
+		m.Truncate(size)
+	}
+	s.sign(r, m, tsigStatus)
+	if err := w.WriteMsg(m); err != nil {
+		s.cfg.Logger.Debug("dns: write failed", "err", err)
+	}
+}
+
+func addrPort(a net.Addr) netip.AddrPort {
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		return a.AddrPort()
+	case *net.TCPAddr:
+		return a.AddrPort()
+	}
+	return netip.AddrPort{}
+}
+
+// zoneFor is the served zone a transfer or notify names exactly.
+func (s *Server) zoneFor(name string) *authority.Zone {
+	return s.cfg.Zones().Zone(dns.CanonicalName(name))
+}

@@ -1,0 +1,179 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/quercus-dev/quercus/dns/authority"
+	"github.com/quercus-dev/quercus/dns/tsig"
+)
+
+// Sizes from RFC 6891 §6.2.5 and the DNS flag day 2020 recommendation.
+const (
+	// DefaultUDPSize is the largest UDP answer we send, whatever the
+	// client offers: 1232 bytes avoids IP fragmentation.
+	DefaultUDPSize = 1232
+	// plainUDPSize is the limit for clients without EDNS (RFC 1035).
+	plainUDPSize = 512
+)
+
+// Config configures a Server. Zones is required; the zero value of every
+// other field works.
+type Config struct {
+	// Zones returns the zones to answer from; called once per message,
+	// it must be cheap and lock-free (an atomic.Pointer's Load).
+	Zones func() *authority.Set
+	// Keys returns the TSIG keys; nil means no keys.
+	Keys func() *tsig.Keyring
+	// AXFROpen allows zone transfers without TSIG.
+	AXFROpen bool
+	// Transfer, if set, answers IXFR with the records to stream (see
+	// IXFR); nil answers every IXFR with the whole zone, as RFC 1995 §4
+	// allows.
+	Transfer IXFRSource
+	// Notify handles an authenticated NOTIFY for a served zone; the
+	// server has checked the key's right and answers NOERROR on return.
+	Notify func(zone string, key tsig.Key, from netip.AddrPort)
+	// Update handles UPDATE messages; nil answers NOTIMP.
+	Update func(ctx context.Context, req *dns.Msg, key *tsig.Key, from netip.AddrPort) *dns.Msg
+	// IdleTimeout closes idle TCP connections. Default 10s.
+	IdleTimeout time.Duration
+	// MaxTCPQueries bounds queries per TCP connection. Default 256.
+	MaxTCPQueries int
+	// Now is the clock for TSIG. Default time.Now.
+	Now func() time.Time
+	// Logger receives one line per refused transfer or notify.
+	Logger *slog.Logger
+	// Metrics counts what the server does; nil counts nothing.
+	Metrics *Metrics
+}
+
+// IXFRSource computes incremental transfers.
+type IXFRSource interface {
+	// IXFR returns the records of an IXFR answer from serial to the zone's
+	// current version (RFC 1995 §4: SOA, then per step the old SOA, the
+	// deletions, the new SOA and the additions, then SOA), or ok false if
+	// it cannot (unknown serial) and the whole zone must be sent.
+	IXFR(zone *authority.Zone, serial uint32) (rrs []dns.RR, ok bool)
+}
+
+// Server answers DNS messages. Use Serve, or ServeDNS as a dns.Handler.
+type Server struct {
+	cfg      Config
+	provider *tsig.Provider
+
+	mu      sync.Mutex
+	servers []*dns.Server
+}
+
+// New returns a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Zones == nil {
+		return nil, errors.New("server: no zones")
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 10 * time.Second
+	}
+	if cfg.MaxTCPQueries <= 0 {
+		cfg.MaxTCPQueries = 256
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Keys == nil {
+		empty := tsig.NewKeyring()
+		cfg.Keys = func() *tsig.Keyring { return empty }
+	}
+	s := &Server{cfg: cfg}
+	s.provider = &tsig.Provider{Keys: cfg.Keys, Now: cfg.Now}
+	return s, nil
+}
+
+// Listen binds UDP and TCP on addr, so that the caller can sandbox itself
+// before serving.
+func Listen(addr string) (net.PacketConn, net.Listener, error) {
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Bind TCP on the port UDP got, which matters for port 0.
+	tcpAddr := pc.LocalAddr().String()
+	ln, err := net.Listen("tcp", tcpAddr)
+	if err != nil {
+		pc.Close()
+		return nil, nil, err
+	}
+	return pc, ln, nil
+}
+
+// Serve answers on the given sockets until ctx ends.
+func (s *Server) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) error {
+	mk := func() *dns.Server {
+		return &dns.Server{
+			Handler:       s,
+			TsigProvider:  s.provider,
+			MsgAcceptFunc: accept,
+			UDPSize:       dns.MaxMsgSize,
+			IdleTimeout:   func() time.Duration { return s.cfg.IdleTimeout },
+			ReadTimeout:   s.cfg.IdleTimeout,
+			WriteTimeout:  s.cfg.IdleTimeout,
+			MaxTCPQueries: s.cfg.MaxTCPQueries,
+		}
+	}
+	udp, tcp := mk(), mk()
+	udp.PacketConn, tcp.Listener = pc, ln
+	s.mu.Lock()
+	s.servers = append(s.servers, udp, tcp)
+	s.mu.Unlock()
+	errs := make(chan error, 2)
+	go func() { errs <- udp.ActivateAndServe() }()
+	go func() { errs <- tcp.ActivateAndServe() }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errs:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	udp.ShutdownContext(sctx)
+	tcp.ShutdownContext(sctx)
+	if err != nil {
+		return fmt.Errorf("dns server: %w", err)
+	}
+	return nil
+}
+
+// accept is miekg's default filter with UPDATE let through: its sections
+// hold prerequisites and updates, not one question and its answers.
+func accept(dh dns.Header) dns.MsgAcceptAction {
+	const qr = 1 << 15
+	if dh.Bits&qr != 0 {
+		return dns.MsgIgnore
+	}
+	switch opcode := int(dh.Bits>>11) & 0xF; opcode {
+	case dns.OpcodeUpdate:
+		if dh.Qdcount != 1 {
+			return dns.MsgReject
+		}
+		return dns.MsgAccept
+	case dns.OpcodeQuery, dns.OpcodeNotify:
+	default:
+		return dns.MsgRejectNotImplemented
+	}
+	// IXFR carries the client's SOA in authority (RFC 1995 §3).
+	if dh.Qdcount != 1 || dh.Ancount > 1 || dh.Nscount > 1 || dh.Arcount > 2 {
+		return dns.MsgReject
+	}
+	return dns.MsgAccept
+}

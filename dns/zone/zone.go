@@ -1,0 +1,213 @@
+package zone
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// MaxSize is the largest zone file Parse accepts, in bytes. 16 MiB is about
+// 300,000 ordinary records, far more than the zones these services hold in
+// memory; the parsed form takes several times the text, and parsing takes
+// a few seconds at most.
+const MaxSize = 16 << 20
+
+// DefaultTTL is the TTL of records before the first $TTL or explicit TTL,
+// as in robur's zone parser.
+const DefaultTTL = 3600
+
+// Errors wrapped by a *ParseError, for errors.Is.
+var (
+	ErrTooLarge = errors.New("zone file larger than 16 MiB")
+	// ErrInclude: $INCLUDE would read files, and a service has none after
+	// start-up (nor does robur's parser support it).
+	ErrInclude = errors.New("$INCLUDE is not supported")
+	// ErrGenerate: robur's parser does not know $GENERATE, files we write
+	// never hold it, and expanding it costs more than its text suggests.
+	ErrGenerate = errors.New("$GENERATE is not supported")
+	ErrOrigin   = errors.New("bad origin")
+)
+
+// ParseError says why a zone file could not be parsed, and where.
+type ParseError struct {
+	Origin string // the zone's origin, as given to Parse
+	Line   int    // 1-based; 0 if the error is about the whole file
+	Column int    // 1-based, of the offending token; 0 if unknown
+	Msg    string
+	Err    error // the cause: one of the Err variables or a *dns.ParseError; may be nil
+}
+
+func (e *ParseError) Error() string {
+	var b strings.Builder
+	b.WriteString("zone ")
+	b.WriteString(e.Origin)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ": line %d", e.Line)
+		if e.Column > 0 {
+			fmt.Fprintf(&b, ":%d", e.Column)
+		}
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Zone is a parsed zone: its origin and its records.
+type Zone struct {
+	// Origin is the zone's name as given to Parse, fully qualified.
+	Origin string
+	// Records are in file order, with $ORIGIN, $TTL and relative names
+	// resolved.
+	Records []dns.RR
+}
+
+// Parse parses a zone file for the zone origin. Relative names are relative
+// to origin until an $ORIGIN line says otherwise; a record without a TTL
+// takes the last one given ($TTL or explicit), else DefaultTTL.
+//
+// Parse refuses files over MaxSize, $INCLUDE and $GENERATE. Errors are of
+// type *ParseError.
+func Parse(origin string, src []byte) (*Zone, error) {
+	if _, ok := dns.IsDomainName(origin); !ok || origin == "" {
+		return nil, &ParseError{Origin: origin, Msg: fmt.Sprintf("bad origin %q", origin), Err: ErrOrigin}
+	}
+	origin = dns.Fqdn(origin)
+	if len(src) > MaxSize {
+		return nil, &ParseError{Origin: origin, Msg: ErrTooLarge.Error(), Err: ErrTooLarge}
+	}
+	clean, err := prepare(src)
+	if err != nil {
+		err.Origin = origin
+		return nil, err
+	}
+
+	r := &lineReader{src: clean}
+	zp := dns.NewZoneParser(r, origin, "")
+	zp.SetDefaultTTL(DefaultTTL)
+	z := &Zone{Origin: origin}
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		if msg := badRecord(rr); msg != "" {
+			return nil, &ParseError{Origin: origin, Line: r.line, Msg: msg}
+		}
+		z.Records = append(z.Records, rr)
+	}
+	if err := zp.Err(); err != nil {
+		return nil, fromDNSError(origin, err)
+	}
+	return z, nil
+}
+
+// badRecord says why miekg's parser accepted rr but a zone must not hold
+// it, or returns "". Such records would also not survive Write and Parse.
+func badRecord(rr dns.RR) string {
+	h := rr.Header()
+	t := dns.Type(h.Rrtype)
+	switch {
+	case h.Rrtype == dns.TypeNone || h.Rrtype == dns.TypeOPT || h.Rrtype >= 128 && h.Rrtype <= 255:
+		return fmt.Sprintf("type %s is not zone data", t)
+	case h.Rrtype == dns.TypeNULL:
+		return "NULL records are not allowed in master files (RFC 1035 §3.3.10)"
+	case h.Rrtype == dns.TypeAPL:
+		return "" // an empty list is valid
+	}
+	// miekg accepts a record without data, as in an RFC 2136 UPDATE that
+	// deletes an RRset; it leaves the record's fields at their zero value.
+	if newRR, ok := dns.TypeToRR[h.Rrtype]; ok {
+		zero := newRR()
+		*zero.Header() = *h
+		if rdataText(rr, nil) == rdataText(zero, nil) {
+			return fmt.Sprintf("%s record without data", t)
+		}
+	}
+	return ""
+}
+
+// lineReader gives miekg's lexer the text one byte at a time (it then
+// buffers nothing) and knows the line of the last byte read: the line where
+// the record just returned ends.
+type lineReader struct {
+	src     []byte
+	off     int
+	line    int
+	newline bool // the last byte read was '\n'
+}
+
+func (r *lineReader) ReadByte() (byte, error) {
+	if r.off >= len(r.src) {
+		return 0, io.EOF
+	}
+	c := r.src[r.off]
+	r.off++
+	if r.line == 0 || r.newline {
+		r.line++
+	}
+	r.newline = c == '\n'
+	return c, nil
+}
+
+// Read is there to make lineReader an io.Reader; the lexer calls ReadByte.
+func (r *lineReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		c, err := r.ReadByte()
+		if err != nil {
+			if n > 0 {
+				return n, nil
+			}
+			return 0, err
+		}
+		p[n] = c
+		n++
+	}
+	return n, nil
+}
+
+// fromDNSError turns miekg's error into a *ParseError. miekg keeps the
+// position in unexported fields, so it is read back from the message, which
+// ends in `at line: L:C`.
+func fromDNSError(origin string, err error) *ParseError {
+	pe := &ParseError{Origin: origin, Msg: strings.TrimPrefix(err.Error(), "dns: "), Err: err}
+	i := strings.LastIndex(pe.Msg, " at line: ")
+	if i < 0 {
+		return pe
+	}
+	lineStr, colStr, _ := strings.Cut(pe.Msg[i+len(" at line: "):], ":")
+	line, err1 := strconv.Atoi(lineStr)
+	col, err2 := strconv.Atoi(colStr)
+	if err1 != nil || err2 != nil {
+		return pe
+	}
+	pe.Msg, pe.Line, pe.Column = pe.Msg[:i], line, col
+	// miekg gives the column of the token's last byte; point at its first.
+	if j := strings.LastIndex(pe.Msg, `: "`); j >= 0 {
+		if tok, err := strconv.Unquote(pe.Msg[j+2:]); err == nil && len(tok) > 1 && len(tok) < col {
+			pe.Column = col - len(tok) + 1
+		}
+	}
+	return pe
+}
+
+// SOA returns the first SOA record at the origin, or nil if there is none.
+func (z *Zone) SOA() *dns.SOA {
+	origin := nameKey(z.Origin)
+	for _, rr := range z.Records {
+		if soa, ok := rr.(*dns.SOA); ok && nameKey(soa.Hdr.Name) == origin {
+			return soa
+		}
+	}
+	return nil
+}
+
+// Serial returns the serial of the zone's SOA record, or 0 if it has none.
+func (z *Zone) Serial() uint32 {
+	if soa := z.SOA(); soa != nil {
+		return soa.Serial
+	}
+	return 0
+}
