@@ -1,0 +1,177 @@
+package primary_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/quercus-dev/quercus/dns/primary"
+	"github.com/quercus-dev/quercus/kv"
+	"github.com/quercus-dev/quercus/kv/mem"
+)
+
+var ctx = context.Background()
+
+const goodZone = `$ORIGIN example.com.
+$TTL 300
+@    SOA ns1 hostmaster 1 3600 900 1209600 300
+@    NS  ns1
+ns1  A   192.0.2.53
+www  A   192.0.2.1
+`
+
+const otherZone = `$ORIGIN example.org.
+$TTL 300
+@    SOA ns1.example.com. hostmaster 1 3600 900 1209600 300
+@    NS  ns1.example.com.
+www  A   198.51.100.1
+`
+
+type logBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuf) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l *logBuf) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+func write(t *testing.T, s kv.Store, files ...string) {
+	t.Helper()
+	_, err := s.Batch(ctx, kv.Commit{Message: "test"}, func(tx kv.Txn) error {
+		for i := 0; i < len(files); i += 2 {
+			if err := tx.Put(files[i], []byte(files[i+1])); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func lookup(p *primary.Primary, name string, qtype uint16) []string {
+	res := p.Zones().Answer(dns.Question{Name: name, Qtype: qtype, Qclass: dns.ClassINET})
+	var out []string
+	for _, rr := range res.Answer {
+		out = append(out, strings.TrimPrefix(rr.String(), rr.Header().String()))
+	}
+	if res.Rcode != dns.RcodeSuccess {
+		out = append(out, dns.RcodeToString[res.Rcode])
+	}
+	return out
+}
+
+func TestLoadsZonesAndKeepsLastGood(t *testing.T) {
+	store := mem.New()
+	write(t, store,
+		"example.com", goodZone,
+		"example.org", otherZone,
+		"README.md", "# not a zone\n",
+		"_keys", "ops._update.example.com. DNSKEY 0 3 163 "+strings.Repeat("A", 43)+"=\n",
+	)
+	var logs logBuf
+	reg := prometheus.NewRegistry()
+	p, err := primary.New(ctx, primary.Config{Store: store, Registry: reg, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(p.Zones().Zones()); n != 2 {
+		t.Fatalf("serving %d zones, want 2 (README.md is not a zone)", n)
+	}
+	if got := lookup(p, "www.example.com.", dns.TypeA); len(got) != 1 || !strings.Contains(got[0], "192.0.2.1") {
+		t.Fatalf("www.example.com = %v", got)
+	}
+
+	// A bad version of example.com: CNAME beside other data. The old one
+	// stays served, example.org is untouched, the log and metrics say why.
+	write(t, store, "example.com", strings.Replace(goodZone, "www  A   192.0.2.1", "www  A   192.0.2.9\nwww CNAME ns1", 1))
+	if err := p.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := lookup(p, "www.example.com.", dns.TypeA); len(got) != 1 || !strings.Contains(got[0], "192.0.2.1") {
+		t.Errorf("after a bad push www.example.com = %v, want the last good answer", got)
+	}
+	if got := lookup(p, "www.example.org.", dns.TypeA); len(got) != 1 {
+		t.Errorf("a bad example.com took example.org down: %v", got)
+	}
+	if !strings.Contains(logs.String(), "still serving the previous version") || !strings.Contains(logs.String(), "CNAME") {
+		t.Errorf("log does not say why:\n%s", logs.String())
+	}
+	if v := value(t, reg, "quercus_dns_zone_rejected_total", "example.com"); v != 1 {
+		t.Errorf("rejected counter = %v, want 1", v)
+	}
+	if v := value(t, reg, "quercus_dns_zone_valid", "example.com"); v != 0 {
+		t.Errorf("valid gauge = %v, want 0", v)
+	}
+
+	// Fixed, with a new serial: served.
+	write(t, store, "example.com", strings.Replace(strings.Replace(goodZone, "192.0.2.1", "192.0.2.2", 1), "hostmaster 1", "hostmaster 2", 1))
+	p.Refresh(ctx)
+	if got := lookup(p, "www.example.com.", dns.TypeA); len(got) != 1 || !strings.Contains(got[0], "192.0.2.2") {
+		t.Errorf("after the fix www.example.com = %v", got)
+	}
+
+	// A zone file deleted: no longer served.
+	store.Batch(ctx, kv.Commit{Message: "drop"}, func(tx kv.Txn) error { return tx.Delete("example.org") })
+	p.Refresh(ctx)
+	if got := lookup(p, "www.example.org.", dns.TypeA); len(got) != 1 || got[0] != "REFUSED" {
+		t.Errorf("deleted zone answers %v, want REFUSED", got)
+	}
+}
+
+func TestBadZoneNeverServed(t *testing.T) {
+	store := mem.New()
+	write(t, store, "example.com", "$ORIGIN example.com.\n@ 300 A 192.0.2.1\n", "example.org", otherZone)
+	p, err := primary.New(ctx, primary.Config{Store: store, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if z := p.Zones().Zone("example.com."); z != nil {
+		t.Error("a zone without SOA and NS is served")
+	}
+	if z := p.Zones().Zone("example.org."); z == nil {
+		t.Error("the good zone beside it is not served")
+	}
+}
+
+func TestZoneFileNames(t *testing.T) {
+	for name, want := range map[string]bool{
+		"example.com": true, "10.in-addr.arpa": true,
+		"_keys": false, "example.com._keys": false, ".gitignore": false,
+		"README": false, "README.md": false, "LICENSE": false, "hooks/pre-receive": false,
+	} {
+		if got := primary.IsZoneFile(name); got != want {
+			t.Errorf("IsZoneFile(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// value reads one zone's series of a metric from reg.
+func value(t *testing.T, reg *prometheus.Registry, name, zone string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "zone" && l.GetValue() == zone {
+					return m.GetGauge().GetValue() + m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no %s{zone=%q}", name, zone)
+	return 0
+}
