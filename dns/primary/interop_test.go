@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/quercus-dev/quercus/dns/primary"
-	"github.com/quercus-dev/quercus/dns/server"
 	"github.com/quercus-dev/quercus/internal/peer"
 	kvgit "github.com/quercus-dev/quercus/kv/git"
 )
@@ -48,10 +47,7 @@ func startPrimary(t *testing.T) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, ln, err := server.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, ln := listen(t)
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { p.Serve(sctx, pc, ln); close(done) }()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/quercus-dev/quercus/dns/primary"
+	"github.com/quercus-dev/quercus/dns/server"
 	"github.com/quercus-dev/quercus/kv"
 	"github.com/quercus-dev/quercus/kv/mem"
 )
@@ -174,4 +176,16 @@ func value(t *testing.T, reg *prometheus.Registry, name, zone string) float64 {
 	}
 	t.Fatalf("no %s{zone=%q}", name, zone)
 	return 0
+}
+
+func contextWithCancel() (context.Context, context.CancelFunc) { return context.WithCancel(ctx) }
+
+func listen(t *testing.T) (net.PacketConn, net.Listener) {
+	t.Helper()
+	pc, ln, err := server.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close(); ln.Close() })
+	return pc, ln
 }
