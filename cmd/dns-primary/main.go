@@ -6,7 +6,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/quercus-dev/quercus/dns/primary"
@@ -20,16 +22,18 @@ func main() {
 	f.Register(fs, service.Flags{Listen: "127.0.0.1:5353", HTTP: "127.0.0.1:9153"})
 	axfrOpen := fs.Bool("axfr-open", false, "allow zone transfers without TSIG")
 	poll := fs.Duration("poll", 0, "also fetch the remote this often (0: only on NOTIFY, /git-hook or restart)")
+	var also addrList
+	fs.Var(&also, "also-notify", "also send NOTIFY to these ADDR[:PORT]s (comma-separated, repeatable), on top of each zone's name servers and _transfer key secondaries")
 	if err := service.Parse(fs, os.Args[1:], os.Getenv); err != nil {
 		os.Exit(2)
 	}
-	if err := run(f, *axfrOpen, *poll); err != nil {
+	if err := run(f, *axfrOpen, *poll, also); err != nil {
 		fmt.Fprintln(os.Stderr, "dns-primary:", err)
 		os.Exit(1)
 	}
 }
 
-func run(f service.Flags, axfrOpen bool, poll time.Duration) error {
+func run(f service.Flags, axfrOpen bool, poll time.Duration, also []netip.AddrPort) error {
 	return service.Run(context.Background(), service.Config{Name: "dns-primary", Flags: f},
 		func(ctx context.Context, c *service.Chassis) error {
 			var demo func(addr string)
@@ -55,6 +59,7 @@ func run(f service.Flags, axfrOpen bool, poll time.Duration) error {
 			p, err := primary.New(ctx, primary.Config{
 				Store:      store,
 				AXFROpen:   axfrOpen,
+				AlsoNotify: also,
 				Poll:       poll,
 				HookSecret: os.Getenv("QUERCUS_HOOK_SECRET"),
 				Logger:     c.Logger,
@@ -75,4 +80,35 @@ func run(f service.Flags, axfrOpen bool, poll time.Duration) error {
 			}
 			return p.Serve(ctx, pc, ln)
 		})
+}
+
+// addrList is a flag of comma-separated ADDR[:PORT]s; the port defaults
+// to 53.
+type addrList []netip.AddrPort
+
+func (l *addrList) String() string {
+	var s []string
+	for _, a := range *l {
+		s = append(s, a.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *addrList) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if ap, err := netip.ParseAddrPort(part); err == nil {
+			*l = append(*l, ap)
+			continue
+		}
+		a, err := netip.ParseAddr(part)
+		if err != nil {
+			return fmt.Errorf("%q: want ADDR or ADDR:PORT", part)
+		}
+		*l = append(*l, netip.AddrPortFrom(a, 53))
+	}
+	return nil
 }

@@ -9,13 +9,12 @@
 // digest, in a bounded LRU) and finds the one with that serial. Choices
 // where RFC 1995 leaves room:
 //
-//   - The answer is condensed into one step (§4 allows any sequence of
-//     differences that leads to the current version): the current SOA,
-//     the client's SOA, every record removed since, the current SOA, every
-//     record added since, the current SOA. It is computed from the
+//   - The answer is condensed into one step, as §6 allows: the current
+//     SOA, the client's SOA, every record removed since, the current SOA,
+//     every record added since, the current SOA. It is computed from the
 //     client's version and the records served now, so it is right however
-//     many commits lie between them, and never larger than the sum of the
-//     intermediate steps.
+//     many commits lie between them, and never larger than the
+//     intermediate steps together.
 //   - Versions that do not parse or fail zone.Check are skipped: the
 //     primary never served them. So are versions with a serial newer than
 //     the zone served (a head the primary rejected or has not loaded).
@@ -25,7 +24,8 @@
 //     client gets the whole zone.
 //   - The walk ends where the serial went down in time (a serial reset) or
 //     the file was deleted: older serials are unknown.
-//   - A serial that is unknown, more than MaxSteps serial changes behind,
-//     or not behind the zone served gets no incremental answer; the server
-//     then sends the whole zone, as §4 allows.
+//   - A serial that is unknown, more than MaxSteps serial changes behind
+//     (as if older versions were purged, §5), or not behind the zone served
+//     gets no incremental answer; the server then sends the whole zone, as
+//     §4 allows.
 package ixfr

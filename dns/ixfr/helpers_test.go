@@ -148,10 +148,16 @@ func same(t testing.TB, got, want []dns.RR) {
 	}
 }
 
-// counting counts the file reads through its snapshots: the parses.
+// counting counts the file reads through its snapshots (the parses) and
+// the history reads.
 type counting struct {
 	kv.Store
-	gets atomic.Int64
+	gets, histories atomic.Int64
+}
+
+func (c *counting) History(ctx context.Context, key string, limit int) ([]kv.Revision, error) {
+	c.histories.Add(1)
+	return c.Store.History(ctx, key, limit)
 }
 
 func (c *counting) At(ctx context.Context, v string) (kv.Snapshot, error) {

@@ -62,6 +62,17 @@ type Source struct {
 
 	once  sync.Once
 	cache *cache[*version]
+
+	// The last history read of each file, by the head it was read at:
+	// the secondaries a NOTIFY wakes all ask at the same head, and
+	// reading a file's history can mean walking many commits.
+	histMu  sync.Mutex
+	history map[string]revisions
+}
+
+type revisions struct {
+	head string
+	revs []kv.Revision
 }
 
 // version is one version of a zone file, parsed.
@@ -77,6 +88,7 @@ func (s *Source) init() {
 			limit = DefaultCacheRecords
 		}
 		s.cache = newCache[*version](limit)
+		s.history = map[string]revisions{}
 	})
 }
 
@@ -151,7 +163,7 @@ func (s *Source) find(ctx context.Context, z *authority.Zone, serial uint32) (*v
 	if err != nil {
 		return nil, err
 	}
-	revs, err := s.Store.History(ctx, key, orDefault(s.MaxVersions, DefaultMaxVersions))
+	revs, err := s.revisions(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -207,6 +219,28 @@ walk:
 		}
 	}
 	return found[0], nil
+}
+
+// revisions returns the history of the file key, newest first.
+func (s *Source) revisions(ctx context.Context, key string) ([]kv.Revision, error) {
+	s.init()
+	head := s.Store.Version()
+	s.histMu.Lock()
+	h, ok := s.history[key]
+	s.histMu.Unlock()
+	if ok && h.head == head {
+		return h.revs, nil
+	}
+	// A head that moved after Version() only adds newer versions,
+	// which find skips.
+	revs, err := s.Store.History(ctx, key, orDefault(s.MaxVersions, DefaultMaxVersions))
+	if err != nil {
+		return nil, err
+	}
+	s.histMu.Lock()
+	s.history[key] = revisions{head: head, revs: revs}
+	s.histMu.Unlock()
+	return revs, nil
 }
 
 // fileOf returns the key of the zone file for origin: the origin without

@@ -158,6 +158,9 @@ func TestCache(t *testing.T) {
 	if n := store.gets.Load(); n != 7 {
 		t.Errorf("later answers parsed %d versions in all, want still 7", n)
 	}
+	if n := store.histories.Load(); n != 1 {
+		t.Errorf("history read %d times at one head, want once", n)
+	}
 
 	// Room for one version at a time: every answer parses again the
 	// five versions from 5 down to 3.

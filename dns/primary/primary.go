@@ -15,8 +15,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/quercus-dev/quercus/dns/authority"
+	"github.com/quercus-dev/quercus/dns/ixfr"
+	"github.com/quercus-dev/quercus/dns/notify"
 	"github.com/quercus-dev/quercus/dns/server"
 	"github.com/quercus-dev/quercus/dns/tsig"
+	"github.com/quercus-dev/quercus/dns/zone"
 	"github.com/quercus-dev/quercus/kv"
 )
 
@@ -27,6 +30,13 @@ type Config struct {
 	Store kv.Store
 	// AXFROpen allows zone transfers without TSIG.
 	AXFROpen bool
+	// AlsoNotify receives a NOTIFY for every zone whose serial rises, on
+	// top of the zone's name servers and the secondaries named in its
+	// _transfer keys.
+	AlsoNotify []netip.AddrPort
+	// NotifyPort is where name servers and _transfer key secondaries
+	// listen for NOTIFY. Default 53.
+	NotifyPort int
 	// Poll, if positive, refreshes from the store this often.
 	Poll time.Duration
 	// HookSecret, if set, enables POST /git-hook on the side port for a
@@ -42,11 +52,12 @@ type Config struct {
 
 // Primary serves the zones of a store.
 type Primary struct {
-	cfg     Config
-	zones   atomic.Pointer[authority.Set]
-	keys    atomic.Pointer[tsig.Keyring]
-	metrics *metrics
-	srv     *server.Server
+	cfg      Config
+	zones    atomic.Pointer[authority.Set]
+	keys     atomic.Pointer[tsig.Keyring]
+	metrics  *metrics
+	srv      *server.Server
+	notifier *notify.Notifier
 
 	reloadMu sync.Mutex // one reload at a time; never held by queries
 	loaded   map[string]*served
@@ -73,10 +84,18 @@ func New(ctx context.Context, cfg Config) (*Primary, error) {
 	p := &Primary{cfg: cfg, loaded: map[string]*served{}, kick: make(chan struct{}, 1), metrics: newMetrics(cfg.Registry)}
 	p.zones.Store(authority.NewSet())
 	p.keys.Store(tsig.NewKeyring())
+	p.notifier = &notify.Notifier{
+		Keys:    p.keys.Load,
+		Now:     cfg.Now,
+		Logger:  cfg.Logger,
+		Port:    cfg.NotifyPort,
+		Metrics: notify.NewMetrics(cfg.Registry),
+	}
 	srv, err := server.New(server.Config{
 		Zones:    p.zones.Load,
 		Keys:     p.keys.Load,
 		AXFROpen: cfg.AXFROpen,
+		Transfer: &ixfr.Source{Store: cfg.Store, Logger: cfg.Logger},
 		Notify:   p.notified,
 		Now:      cfg.Now,
 		Logger:   cfg.Logger,
@@ -86,7 +105,7 @@ func New(ctx context.Context, cfg Config) (*Primary, error) {
 		return nil, err
 	}
 	p.srv = srv
-	if err := p.reload(ctx); err != nil {
+	if _, err := p.reload(ctx); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -99,16 +118,24 @@ func (p *Primary) Zones() *authority.Set { return p.zones.Load() }
 // ctx ends.
 func (p *Primary) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) error {
 	go p.refreshLoop(ctx)
-	return p.srv.Serve(ctx, pc, ln)
+	err := p.srv.Serve(ctx, pc, ln)
+	p.notifier.Wait()
+	return err
 }
 
-// Refresh fetches the remote and loads what changed.
+// Refresh fetches the remote, loads what changed, and notifies the
+// secondaries of every zone whose serial rose. Notifies go on in the
+// background until ctx ends.
 func (p *Primary) Refresh(ctx context.Context) error {
 	if _, err := p.cfg.Store.Refresh(ctx); err != nil {
 		p.metrics.fetchErrors.Inc()
 		return err
 	}
-	return p.reload(ctx)
+	raised, err := p.reload(ctx)
+	for _, z := range raised {
+		p.notifier.Notify(ctx, z, p.cfg.AlsoNotify)
+	}
+	return err
 }
 
 // Kick asks for a refresh soon, without waiting for it.
@@ -146,21 +173,23 @@ func (p *Primary) notified(zone string, key tsig.Key, from netip.AddrPort) {
 }
 
 // reload loads the store's head: unchanged files are kept as they are,
-// changed ones parsed and checked, and the result swapped in at once.
-func (p *Primary) reload(ctx context.Context) error {
+// changed ones parsed and checked, and the result swapped in at once. It
+// returns the zones whose serial rose (or that are new).
+func (p *Primary) reload(ctx context.Context) ([]*authority.Zone, error) {
 	p.reloadMu.Lock()
 	defer p.reloadMu.Unlock()
 	snap, err := p.cfg.Store.At(ctx, p.cfg.Store.Version())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if snap.Version() == p.version && p.version != "" {
-		return nil
+		return nil, nil
 	}
 	entries, err := snap.List(ctx, "")
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var raised []*authority.Zone
 	entries = topLevel(entries)
 	keys, keyErrs := loadKeys(ctx, snap, entries)
 	for _, err := range keyErrs {
@@ -178,7 +207,7 @@ func (p *Primary) reload(ctx context.Context) error {
 		}
 		src, err := snap.Get(ctx, e.Key)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		z, a, err := loadZone(e.Key, src)
 		if err != nil {
@@ -199,6 +228,9 @@ func (p *Primary) reload(ctx context.Context) error {
 		} else {
 			p.cfg.Logger.Info("zone updated", "zone", e.Key, "serial", z.Serial(), "was", old.zone.Serial(), "records", len(z.Records))
 		}
+		if old == nil || zone.SerialLess(old.zone.Serial(), z.Serial()) {
+			raised = append(raised, a)
+		}
 		next[e.Key] = &served{digest: e.Digest, zone: z, auth: a}
 	}
 	for name := range p.loaded {
@@ -216,7 +248,7 @@ func (p *Primary) reload(ctx context.Context) error {
 	p.keys.Store(keys)
 	p.loaded, p.version = next, snap.Version()
 	p.metrics.zones.Set(float64(len(next)))
-	return nil
+	return raised, nil
 }
 
 // HookHandler serves POST /git-hook: a forge's push webhook makes the
