@@ -62,6 +62,7 @@ type Primary struct {
 	reloadMu sync.Mutex // one reload at a time; never held by queries
 	loaded   map[string]*served
 	version  string
+	stale    []staleSerial // changed content, serial not raised
 
 	kick chan struct{} // asks the refresh loop to fetch now
 }
@@ -132,6 +133,11 @@ func (p *Primary) Refresh(ctx context.Context) error {
 		return err
 	}
 	raised, err := p.reload(ctx)
+	if err == nil && p.raiseSerials(ctx) {
+		var more []*authority.Zone
+		more, err = p.reload(ctx)
+		raised = append(raised, more...)
+	}
 	for _, z := range raised {
 		p.notifier.Notify(ctx, z, p.cfg.AlsoNotify)
 	}
@@ -190,6 +196,7 @@ func (p *Primary) reload(ctx context.Context) ([]*authority.Zone, error) {
 		return nil, err
 	}
 	var raised []*authority.Zone
+	p.stale = nil
 	entries = topLevel(entries)
 	keys, keyErrs := loadKeys(ctx, snap, entries)
 	for _, err := range keyErrs {
@@ -219,6 +226,13 @@ func (p *Primary) reload(ctx context.Context) ([]*authority.Zone, error) {
 			} else {
 				p.cfg.Logger.Error("zone rejected; not served", "zone", e.Key, "err", err)
 			}
+			continue
+		}
+		if old != nil && !zone.SerialLess(old.zone.Serial(), z.Serial()) && changed(old.zone, z) {
+			// Secondaries would never see this change: keep serving the
+			// old version until the serial is raised (raiseSerials).
+			p.stale = append(p.stale, staleSerial{file: e.Key, src: src, served: old.zone.Serial()})
+			next[e.Key] = old
 			continue
 		}
 		p.metrics.valid.WithLabelValues(e.Key).Set(1)

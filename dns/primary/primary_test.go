@@ -3,6 +3,7 @@ package primary_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
@@ -188,4 +189,36 @@ func listen(t *testing.T) (net.PacketConn, net.Listener) {
 	}
 	t.Cleanup(func() { pc.Close(); ln.Close() })
 	return pc, ln
+}
+
+// TestSerialRaised: records changed without a serial increase are served
+// only once the server has committed a raised serial.
+func TestSerialRaised(t *testing.T) {
+	store := mem.New()
+	write(t, store, "example.com", goodZone)
+	p, err := primary.New(ctx, primary.Config{Store: store, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Same serial (1), new address, and a comment that must survive.
+	edited := strings.Replace(goodZone, "www  A   192.0.2.1", "; moved\nwww  A   192.0.2.7", 1)
+	write(t, store, "example.com", edited)
+	if err := p.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := lookup(p, "www.example.com.", dns.TypeA); len(got) != 1 || !strings.Contains(got[0], "192.0.2.7") {
+		t.Errorf("www = %v, want the new address", got)
+	}
+	soa := p.Zones().Zone("example.com.").SOA()
+	if soa.Serial <= 1 {
+		t.Errorf("serial %d, want it raised above 1", soa.Serial)
+	}
+	b, _ := store.Get(ctx, "example.com")
+	if want := strings.Replace(edited, "hostmaster 1 ", fmt.Sprintf("hostmaster %d ", soa.Serial), 1); string(b) != want {
+		t.Errorf("committed file:\n%s\nwant only the serial changed:\n%s", b, want)
+	}
+	hist, _ := store.History(ctx, "example.com", 1)
+	if len(hist) != 1 || hist[0].Author.Name != "dns-primary" || !strings.Contains(hist[0].Message, "raise serial 1 -> ") {
+		t.Errorf("last commit %+v", hist)
+	}
 }
