@@ -31,19 +31,6 @@ func (e *ZoneError) Error() string {
 	return fmt.Sprintf("zone %s rejected: %s", e.Zone, strings.Join(e.Problems, "; "))
 }
 
-// IsKeyFile reports whether a top-level file holds TSIG keys.
-func IsKeyFile(name string) bool { return name == "_keys" || strings.HasSuffix(name, "._keys") }
-
-// IsZoneFile reports whether a top-level file is a zone: everything but
-// key files, dotfiles and the README or LICENSE a repository may carry.
-func IsZoneFile(name string) bool {
-	if IsKeyFile(name) || strings.HasPrefix(name, ".") || strings.Contains(name, "/") {
-		return false
-	}
-	up := strings.ToUpper(name)
-	return !strings.HasPrefix(up, "README") && !strings.HasPrefix(up, "LICENSE")
-}
-
 // loadZone parses and checks one zone file.
 func loadZone(name string, src []byte) (*zone.Zone, *authority.Zone, error) {
 	origin := dns.Fqdn(name)
@@ -71,7 +58,7 @@ func loadKeys(ctx context.Context, snap kv.Snapshot, entries []kv.Entry) (*tsig.
 	var keys []tsig.Key
 	var errs []error
 	for _, e := range entries {
-		if !IsKeyFile(e.Key) {
+		if !zone.IsKeyFile(e.Key) {
 			continue
 		}
 		b, err := snap.Get(ctx, e.Key)

@@ -204,7 +204,7 @@ func (p *Primary) reload(ctx context.Context) ([]*authority.Zone, error) {
 	}
 	next := map[string]*served{}
 	for _, e := range entries {
-		if !IsZoneFile(e.Key) {
+		if !zone.IsZoneFile(e.Key) {
 			continue
 		}
 		old := p.loaded[e.Key]

@@ -144,18 +144,6 @@ func TestBadZoneNeverServed(t *testing.T) {
 	}
 }
 
-func TestZoneFileNames(t *testing.T) {
-	for name, want := range map[string]bool{
-		"example.com": true, "10.in-addr.arpa": true,
-		"_keys": false, "example.com._keys": false, ".gitignore": false,
-		"README": false, "README.md": false, "LICENSE": false, "hooks/pre-receive": false,
-	} {
-		if got := primary.IsZoneFile(name); got != want {
-			t.Errorf("IsZoneFile(%q) = %v, want %v", name, got, want)
-		}
-	}
-}
-
 // value reads one zone's series of a metric from reg.
 func value(t *testing.T, reg *prometheus.Registry, name, zone string) float64 {
 	t.Helper()
