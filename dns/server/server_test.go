@@ -3,6 +3,8 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -52,6 +54,16 @@ func bigZone(t testing.TB) string {
 	return b.String()
 }
 
+// manyZone has n names: its AXFR needs several messages.
+func manyZone(n int) string {
+	var b strings.Builder
+	b.WriteString("$ORIGIN many.test.\n$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 1209600 300\n@ NS ns1\nns1 A 192.0.2.53\n")
+	for i := range n {
+		fmt.Fprintf(&b, "host%d A 192.0.2.%d\n", i, i%250)
+	}
+	return b.String()
+}
+
 type fixture struct {
 	addr     string
 	keys     *tsig.Keyring
@@ -66,8 +78,9 @@ func start(t *testing.T) *fixture {
 	t.Helper()
 	upd, _ := tsig.Generate("ops._update.example.com.", dns.HmacSHA256, strings.NewReader(strings.Repeat("k", 64)))
 	xfr, _ := tsig.Generate("192.0.2.1.192.0.2.2._transfer.example.com.", dns.HmacSHA512, strings.NewReader(strings.Repeat("x", 64)))
-	f := &fixture{keys: tsig.NewKeyring(upd, xfr), update: upd, transfer: xfr, notifies: make(chan string, 4), now: time.Now()}
-	set := authority.NewSet(parseZone(t, "example.com.", bigZone(t)))
+	many, _ := tsig.Generate("ops._update.many.test.", dns.HmacSHA384, strings.NewReader(strings.Repeat("m", 64)))
+	f := &fixture{keys: tsig.NewKeyring(upd, xfr, many), update: upd, transfer: xfr, notifies: make(chan string, 4), now: time.Now()}
+	set := authority.NewSet(parseZone(t, "example.com.", bigZone(t)), parseZone(t, "many.test.", manyZone(2000)))
 	srv, err := server.New(server.Config{
 		Zones: func() *authority.Set { return set },
 		Keys:  func() *tsig.Keyring { return f.keys },
@@ -330,5 +343,60 @@ func TestNotify(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("Notify hook not called")
+	}
+}
+
+// TestAXFRManyMessages: a transfer of several messages, each signed and
+// chained to the one before (RFC 8945 §5.3.1), which miekg's client
+// verifies message by message.
+func TestAXFRManyMessages(t *testing.T) {
+	f := start(t)
+	p := &tsig.Provider{Keys: func() *tsig.Keyring { return f.keys }}
+	m := query("many.test.", dns.TypeAXFR)
+	p.SignRequest(m, "ops._update.many.test.")
+	ch, err := (&dns.Transfer{TsigProvider: p}).In(m, f.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, records := 0, 0
+	for env := range ch {
+		if env.Error != nil {
+			t.Fatalf("message %d: %v", msgs+1, env.Error)
+		}
+		msgs++
+		records += len(env.RR)
+	}
+	if msgs < 2 || records != 2000+3+1 {
+		t.Errorf("%d messages, %d records; want several messages and %d records", msgs, records, 2004)
+	}
+}
+
+// TestTCPPipelining: queries sent back to back on one connection are all
+// answered, in order.
+func TestTCPPipelining(t *testing.T) {
+	f := start(t)
+	conn, err := net.Dial("tcp", f.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c := &dns.Conn{Conn: conn}
+	names := []string{"www.example.com.", "ns1.example.com.", "nothing.example.com.", "big.example.com."}
+	for i, name := range names {
+		m := query(name, dns.TypeA)
+		m.Id = uint16(100 + i)
+		if err := c.WriteMsg(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for i := range names {
+		r, err := c.ReadMsg()
+		if err != nil {
+			t.Fatalf("answer %d: %v", i, err)
+		}
+		if r.Id != uint16(100+i) || r.Question[0].Name != names[i] {
+			t.Errorf("answer %d is for %d %s", i, r.Id, r.Question[0].Name)
+		}
 	}
 }
