@@ -67,6 +67,10 @@ type Txn interface {
 	List(prefix string) ([]Entry, error)
 	Put(key string, data []byte) error
 	Delete(key string) error
+	// SetMessage replaces the commit message given to Batch, for batches
+	// whose description depends on what they found (a DNS UPDATE lists
+	// the records it changed, which may differ on a re-run).
+	SetMessage(msg string)
 }
 
 // Entry is one file in a listing.

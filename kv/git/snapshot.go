@@ -62,7 +62,10 @@ func (s *snapshot) Digest(_ context.Context, key string) (string, error) {
 type txn struct {
 	base  *snapshot
 	edits map[string]*edit
+	msg   *string
 }
+
+func (t *txn) SetMessage(msg string) { t.msg = &msg }
 
 func (t *txn) Get(key string) ([]byte, error) {
 	if err := kv.CheckKey(key); err != nil {

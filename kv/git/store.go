@@ -305,6 +305,9 @@ func (s *Store) Batch(ctx context.Context, c kv.Commit, fn func(kv.Txn) error) (
 		if root == base.root {
 			return base.Version(), nil
 		}
+		if t.msg != nil {
+			c.Message = *t.msg
+		}
 		commit, err := s.writeCommit(base.commit, root, c)
 		if err != nil {
 			return "", err

@@ -367,8 +367,19 @@ func testChangesHistory(t *testing.T, open Opener) {
 	if !strings.HasPrefix(hist[0].Message, "edit mod") {
 		t.Errorf("message = %q", hist[0].Message)
 	}
-	if h, _ := s.History(ctx, "mod", 1); len(h) != 1 {
-		t.Errorf("History limit 1 returned %d", len(h))
+	// A batch may describe itself once it knows what it did.
+	_, err = s.Batch(ctx, kv.Commit{Message: "given"}, func(tx kv.Txn) error {
+		tx.SetMessage("found out: mod is 3")
+		return tx.Put("mod", []byte("3"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := s.History(ctx, "mod", 1); len(h) != 1 || !strings.HasPrefix(h[0].Message, "found out: mod is 3") {
+		t.Errorf("SetMessage: last message %+v", h)
+	}
+	if h, _ := s.History(ctx, "mod", 2); len(h) != 2 || h[1].Version != v3 {
+		t.Errorf("History limit 2 returned %+v", h)
 	}
 	if h, _ := s.History(ctx, "del", 0); len(h) != 2 {
 		t.Errorf("History of a deleted file = %d revisions, want 2 (added, deleted)", len(h))

@@ -147,7 +147,11 @@ func (s *Store) Batch(ctx context.Context, c kv.Commit, fn func(kv.Txn) error) (
 		parent: base,
 		files:  files,
 	}
-	v.rev = kv.Revision{Version: v.id, Author: author, Message: c.Message}
+	msg := c.Message
+	if t.msg != nil {
+		msg = *t.msg
+	}
+	v.rev = kv.Revision{Version: v.id, Author: author, Message: msg}
 	if base.id == "" {
 		v.parent = nil
 	}
@@ -245,7 +249,10 @@ func (v *version) Digest(_ context.Context, key string) (string, error) {
 type txn struct {
 	base   map[string][]byte
 	writes map[string][]byte
+	msg    *string
 }
+
+func (t *txn) SetMessage(msg string) { t.msg = &msg }
 
 func (t *txn) Get(key string) ([]byte, error) {
 	if err := kv.CheckKey(key); err != nil {
