@@ -3,7 +3,6 @@ package zone
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -45,10 +44,14 @@ func (p Problem) String() string {
 //   - a class other than IN;
 //   - a record too long for the wire.
 func Check(z *Zone) []Problem {
-	c := checker{z: z, origin: nameKey(z.Origin), names: map[string]*nameInfo{}}
-	for _, rr := range z.Records {
+	c := checker{z: z, origin: nameKey(z.Origin), names: map[string]*nameInfo{}, keys: make([]string, len(z.Records))}
+	if c.origin != "" { // every name ends in the root twice
+		c.twice = nameKey(z.Origin + z.Origin)
+	}
+	for i, rr := range z.Records {
 		h := rr.Header()
 		key := nameKey(h.Name)
+		c.keys[i] = key
 		info := c.names[key]
 		if info == nil {
 			info = &nameInfo{name: h.Name, types: map[uint16]int{}}
@@ -59,8 +62,8 @@ func Check(z *Zone) []Problem {
 	}
 
 	c.checkApex()
-	for _, rr := range z.Records {
-		c.checkRecord(rr)
+	for i, rr := range z.Records {
+		c.checkRecord(rr, c.keys[i])
 	}
 	for _, key := range c.order {
 		c.checkName(key, c.names[key])
@@ -77,6 +80,8 @@ type nameInfo struct {
 type checker struct {
 	z        *Zone
 	origin   string               // nameKey of the origin
+	twice    string               // nameKey of the origin repeated; "" for the root
+	keys     []string             // nameKey of each record's owner
 	names    map[string]*nameInfo // by nameKey
 	order    []string             // names in file order
 	problems []Problem
@@ -116,15 +121,14 @@ func (c *checker) checkApex() {
 	}
 }
 
-func (c *checker) checkRecord(rr dns.RR) {
+func (c *checker) checkRecord(rr dns.RR, key string) {
 	h := rr.Header()
-	key := nameKey(h.Name)
 	if h.Class != dns.ClassINET {
 		c.add(h.Name, h.Rrtype, "class %s, only IN is served", dns.Class(h.Class))
 	}
 	if !strings.HasPrefix(key, c.origin) {
 		c.add(h.Name, 0, "outside the zone %s", c.z.Origin)
-	} else if hint, ok := c.doubled(h.Name); ok {
+	} else if hint, ok := c.doubled(h.Name, key); ok {
 		c.add(h.Name, 0, "%s", hint)
 	}
 	if h.Rrtype == dns.TypeSOA && key != c.origin {
@@ -135,14 +139,15 @@ func (c *checker) checkRecord(rr dns.RR) {
 	}
 
 	for _, p := range nameFields(rr) {
-		if hint, ok := c.doubled(*p); ok {
+		target := nameKey(*p)
+		if hint, ok := c.doubled(*p, target); ok {
 			c.add(h.Name, h.Rrtype, "%s", hint)
 			continue // the glue check below would only repeat this
 		}
-		if ns, ok := rr.(*dns.NS); ok && isBelow(ns.Ns, c.z.Origin) {
-			info := c.names[nameKey(ns.Ns)]
+		if _, ok := rr.(*dns.NS); ok && strings.HasPrefix(target, c.origin) {
+			info := c.names[target]
 			if info == nil || info.types[dns.TypeA]+info.types[dns.TypeAAAA] == 0 {
-				c.add(h.Name, h.Rrtype, "name server %s has no A or AAAA record in the zone", ns.Ns)
+				c.add(h.Name, h.Rrtype, "name server %s has no A or AAAA record in the zone", *p)
 			}
 		}
 	}
@@ -150,11 +155,9 @@ func (c *checker) checkRecord(rr dns.RR) {
 
 // doubled reports whether name ends in the origin twice, as a name written
 // without its trailing dot does (ns1.example.com.example.com.), and says so.
-func (c *checker) doubled(name string) (string, bool) {
-	if c.origin == "" {
-		return "", false // every name ends in the root twice
-	}
-	if !isBelow(name, c.z.Origin+c.z.Origin) {
+// key is name's nameKey.
+func (c *checker) doubled(name, key string) (string, bool) {
+	if c.twice == "" || !strings.HasPrefix(key, c.twice) {
 		return "", false
 	}
 	meant, _ := relative(name, c.z.Origin)
@@ -187,23 +190,27 @@ func (c *checker) checkName(key string, info *nameInfo) {
 // checkRRsets flags RRsets whose TTLs differ and records given twice.
 func (c *checker) checkRRsets() {
 	type rrset struct {
-		name, class, typ string // typ includes the covered type of an RRSIG
+		name                string // nameKey
+		class, typ, covered uint16 // covered: the type an RRSIG covers
 	}
-	ttls := map[rrset][]uint32{}
+	type ttls struct {
+		name     string // as first written
+		min, max uint32
+	}
+	sets := map[rrset]*ttls{}
 	var order []rrset
-	records := map[string]bool{}
-	for _, rr := range c.z.Records {
+	records := make(map[string]bool, len(c.z.Records))
+	for i, rr := range c.z.Records {
 		h := rr.Header()
-		set := rrset{nameKey(h.Name), strconv.Itoa(int(h.Class)), strconv.Itoa(int(h.Rrtype))}
+		set := rrset{name: c.keys[i], class: h.Class, typ: h.Rrtype}
 		if sig, ok := rr.(*dns.RRSIG); ok {
-			// an RRSIG has the TTL of the RRset it covers
-			set.typ += "/" + strconv.Itoa(int(sig.TypeCovered))
+			set.covered = sig.TypeCovered // an RRSIG has the TTL of the RRset it covers
 		}
-		if _, ok := ttls[set]; !ok {
+		if t := sets[set]; t == nil {
+			sets[set] = &ttls{name: h.Name, min: h.Ttl, max: h.Ttl}
 			order = append(order, set)
-		}
-		if !slices.Contains(ttls[set], h.Ttl) {
-			ttls[set] = append(ttls[set], h.Ttl)
+		} else {
+			t.min, t.max = min(t.min, h.Ttl), max(t.max, h.Ttl)
 		}
 
 		key := recordKey(rr)
@@ -213,14 +220,8 @@ func (c *checker) checkRRsets() {
 		records[key] = true
 	}
 	for _, set := range order {
-		if t := ttls[set]; len(t) > 1 {
-			name := c.names[set.name].name
-			typ, _ := strconv.Atoi(set.typ[:strings.IndexByte(set.typ+"/", '/')])
-			strs := make([]string, len(t))
-			for i, ttl := range t {
-				strs[i] = strconv.FormatUint(uint64(ttl), 10)
-			}
-			c.add(name, uint16(typ), "records of one RRset with different TTLs (%s)", strings.Join(strs, ", "))
+		if t := sets[set]; t.min != t.max {
+			c.add(t.name, set.typ, "records of one RRset with different TTLs, from %d to %d", t.min, t.max)
 		}
 	}
 }

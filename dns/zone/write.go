@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -17,7 +18,9 @@ import (
 // SOA records at the origin, then the other records sorted by owner in DNS
 // canonical order (RFC 4034 §6.1), type and text. Every record is one line
 // with its TTL and class; names at or below the origin are written relative
-// to it. Parse of the output gives the same records.
+// to it when that is plain text. A record whose text miekg would not read back as written is
+// written in the generic form of RFC 3597 (\# length hex). Parse of the
+// output gives the same records.
 func Write(w io.Writer, z *Zone) error {
 	if z == nil {
 		return errors.New("zone: Write of a nil zone")
@@ -37,13 +40,12 @@ func Write(w io.Writer, z *Zone) error {
 	lines := make([]line, len(z.Records))
 	for i, rr := range z.Records {
 		h := rr.Header()
-		key := nameKey(h.Name)
-		lines[i] = line{
-			soa:  h.Rrtype == dns.TypeSOA && key == originKey,
-			key:  key,
-			typ:  h.Rrtype,
-			text: recordText(rr, origin),
+		text, err := recordText(rr, origin)
+		if err != nil {
+			return err
 		}
+		key := nameKey(h.Name)
+		lines[i] = line{soa: h.Rrtype == dns.TypeSOA && key == originKey, key: key, typ: h.Rrtype, text: text}
 	}
 	slices.SortFunc(lines, func(a, b line) int {
 		if a.soa != b.soa {
@@ -66,36 +68,72 @@ func Write(w io.Writer, z *Zone) error {
 
 // recordText returns rr as one line of a master file whose origin is
 // origin, with names relative to it where possible.
-func recordText(rr dns.RR, origin string) string {
+func recordText(rr dns.RR, origin string) (string, error) {
 	h := rr.Header()
-	rdata := rdataText(rr, func(name string) string {
-		if rel, ok := relative(name, origin); ok && rel != "" {
-			return rel
+	if _, ok := dns.IsDomainName(h.Name); !ok || h.Name == "" {
+		return "", fmt.Errorf("zone: Write: record with bad owner name %q", h.Name)
+	}
+	var rdata string
+	// miekg's parser takes the line after an IPSECKEY's key for part of
+	// it, and may print data it cannot read: write those in the generic
+	// form of RFC 3597.
+	if h.Rrtype != dns.TypeIPSECKEY && readsBack(rr) {
+		rdata = rdataText(rr, func(name string) string {
+			if rel, ok := relative(name, origin); ok && plain(rel) {
+				return rel
+			}
+			return name // the origin itself ("@" would print as "\@"), outside it, or not plain
+		})
+	} else {
+		generic := new(dns.RFC3597)
+		if err := generic.ToRFC3597(rr); err != nil {
+			return "", fmt.Errorf("zone: Write: %s: %w", rr, err)
 		}
-		return name // the origin itself ("@" would print as "\@") or outside it
-	})
+		rdata = rdataText(generic, nil)
+	}
 	s := ownerText(h.Name, origin) + "\t" + strconv.FormatUint(uint64(h.Ttl), 10) + "\t" +
 		dns.Class(h.Class).String() + "\t" + dns.Type(h.Rrtype).String()
 	if rdata != "" {
-		// miekg reads a type followed by a blank as a record missing data,
-		// but a type alone as one with none (an empty APL list).
 		s += "\t" + rdata
 	}
-	return s
+	return s, nil
+}
+
+// readsBack reports whether miekg's parser reads rr's text as a record
+// with the same text. (Comparing fields would be too strict: miekg keeps
+// escapes in text fields as written.)
+func readsBack(rr dns.RR) bool {
+	text := rr.String()
+	back, err := dns.NewRR(text)
+	return err == nil && back != nil && back.String() == text
 }
 
 func ownerText(name, origin string) string {
 	rel, ok := relative(name, origin)
 	switch {
-	case !ok:
-		return presentName(name)
-	case rel == "":
+	case ok && rel == "":
 		return "@"
+	case ok && plain(rel):
+		return rel
 	}
-	s := presentName(rel)
-	if strings.HasPrefix(s, "$") {
-		// "$ttl" at the start of a line would be read as a directive
-		return presentName(name)
+	return presentName(name)
+}
+
+// plain reports whether a relative name is written only with letters,
+// digits and "-_*/.", so that it cannot be mistaken for anything else
+// ("$ttl" for a directive) and miekg reads it back (it does not read a
+// name that is just \" in an SOA). Other names are written in full.
+func plain(rel string) bool {
+	if rel == "" {
+		return false
 	}
-	return s
+	for _, c := range []byte(rel) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-' || c == '_' || c == '*' || c == '/' || c == '.':
+		default:
+			return false
+		}
+	}
+	return true
 }

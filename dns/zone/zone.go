@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,9 @@ var (
 	// never hold it, and expanding it costs more than its text suggests.
 	ErrGenerate = errors.New("$GENERATE is not supported")
 	ErrOrigin   = errors.New("bad origin")
+	// ErrRecord: a record miekg's parser accepts but a zone must not hold,
+	// such as one without data (an UPDATE form) or one of a meta type.
+	ErrRecord = errors.New("record not allowed in a zone")
 )
 
 // ParseError says why a zone file could not be parsed, and where.
@@ -38,7 +42,7 @@ type ParseError struct {
 	Line   int    // 1-based; 0 if the error is about the whole file
 	Column int    // 1-based, of the offending token; 0 if unknown
 	Msg    string
-	Err    error // the cause: one of the Err variables or a *dns.ParseError; may be nil
+	Err    error // the cause: one of the Err variables or a *dns.ParseError
 }
 
 func (e *ParseError) Error() string {
@@ -91,9 +95,11 @@ func Parse(origin string, src []byte) (*Zone, error) {
 	zp := dns.NewZoneParser(r, origin, "")
 	zp.SetDefaultTTL(DefaultTTL)
 	z := &Zone{Origin: origin}
+	// room to encode a record twice: a name and the longest data, each
+	wire := make([]byte, 2*(256+dns.MaxMsgSize))
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		if msg := badRecord(rr); msg != "" {
-			return nil, &ParseError{Origin: origin, Line: r.line, Msg: msg}
+		if msg := badRecord(rr, wire); msg != "" {
+			return nil, &ParseError{Origin: origin, Line: r.line, Msg: msg, Err: ErrRecord}
 		}
 		z.Records = append(z.Records, rr)
 	}
@@ -104,17 +110,22 @@ func Parse(origin string, src []byte) (*Zone, error) {
 }
 
 // badRecord says why miekg's parser accepted rr but a zone must not hold
-// it, or returns "". Such records would also not survive Write and Parse.
-func badRecord(rr dns.RR) string {
+// it, or returns "". Such records could not be served, and some would not
+// survive Write and Parse. wire is room to encode rr in twice.
+func badRecord(rr dns.RR, wire []byte) string {
 	h := rr.Header()
 	t := dns.Type(h.Rrtype)
 	switch {
+	case h.Name == "":
+		return "no owner name: a line starting with a blank repeats the previous owner, and there is none"
+	case !dns.IsFqdn(presentName(h.Name)):
+		// miekg miscounts escapes after bytes that are not ASCII: it takes
+		// "\xd1\xb6\\\." for a full name although its last dot is escaped.
+		return fmt.Sprintf("bad owner name %s", presentName(h.Name))
 	case h.Rrtype == dns.TypeNone || h.Rrtype == dns.TypeOPT || h.Rrtype >= 128 && h.Rrtype <= 255:
 		return fmt.Sprintf("type %s is not zone data", t)
 	case h.Rrtype == dns.TypeNULL:
 		return "NULL records are not allowed in master files (RFC 1035 §3.3.10)"
-	case h.Rrtype == dns.TypeAPL:
-		return "" // an empty list is valid
 	}
 	// miekg accepts a record without data, as in an RFC 2136 UPDATE that
 	// deletes an RRset; it leaves the record's fields at their zero value.
@@ -124,6 +135,20 @@ func badRecord(rr dns.RR) string {
 		if rdataText(rr, nil) == rdataText(zero, nil) {
 			return fmt.Sprintf("%s record without data", t)
 		}
+	}
+	// miekg checks some data only when encoding it (base64, hex, lengths),
+	// and encodes some it cannot decode (an SOA from a short \# form).
+	first, second := wire[:len(wire)/2], wire[len(wire)/2:]
+	n, err := dns.PackRR(rr, first, 0, nil, false)
+	if err != nil {
+		return fmt.Sprintf("%s record cannot be encoded: %v", t, err)
+	}
+	back, _, err := dns.UnpackRR(first[:n], 0)
+	if err != nil {
+		return fmt.Sprintf("%s record cannot be decoded: %v", t, err)
+	}
+	if m, err := dns.PackRR(back, second, 0, nil, false); err != nil || !bytes.Equal(first[:n], second[:m]) {
+		return fmt.Sprintf("%s record does not survive encoding", t)
 	}
 	return ""
 }

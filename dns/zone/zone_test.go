@@ -56,6 +56,26 @@ y ( A
 	}
 }
 
+// A file of TSIG keys, as robur's dns-primary-git keeps them: DNSKEY records
+// named for what they may do, outside the file's own "zone".
+func TestParseKeys(t *testing.T) {
+	z := mustParse(t, "mirage._keys", string(mustRead(t, "testdata/mirage._keys.zone")))
+	if len(z.Records) != 2 {
+		t.Fatalf("%d records, want 2", len(z.Records))
+	}
+	key, ok := z.Records[0].(*dns.DNSKEY)
+	if !ok || key.Hdr.Name != "personal._update.mirage." || key.Algorithm != 163 {
+		t.Errorf("first record %v, want the DNSKEY of personal._update.mirage.", z.Records[0])
+	}
+}
+
+func TestParseCRLF(t *testing.T) {
+	z := mustParse(t, "example.com", "@ SOA ns1 hostmaster (\r\n 1 2 3 4 5 )\r\n@ NS ns1\r\n")
+	if len(z.Records) != 2 || z.Serial() != 1 {
+		t.Errorf("records %v", z.Records)
+	}
+}
+
 func TestParseDefaultTTL(t *testing.T) {
 	z := mustParse(t, "example.com", "@ NS ns1\n")
 	if ttl := z.Records[0].Header().Ttl; ttl != DefaultTTL {
@@ -85,13 +105,12 @@ func TestSOAAndSerialWithoutSOA(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	tests := []struct {
-		name       string
-		origin     string
-		src        string
-		line, col  int
-		msg        string // in Msg
-		is         error
-		dnsErrWrap bool
+		name      string
+		origin    string
+		src       string
+		line, col int
+		msg       string // in Msg
+		is        error
 	}{
 		{name: "bad address", src: "@ NS ns1\n\n@ A 192.0.2.300\n", line: 3, col: 5, msg: "bad A"},
 		{name: "unknown type", src: "@ NS ns1\nwww IN XYZ a\n", line: 2, msg: "XYZ"},
@@ -103,6 +122,16 @@ func TestParseErrors(t *testing.T) {
 		{name: "generate", src: "@ NS ns1\n\n$GENERATE 1-65535 h$ A 192.0.2.1\n", line: 3, col: 1, is: ErrGenerate},
 		{name: "generate split by parenthesis", src: "$GEN(ERATE) 1-2 h$ A 192.0.2.1\n", line: 1, is: ErrGenerate},
 		{name: "generate after comment", src: "@ NS ns1 ; x\n$generate 1-2 h$ A 192.0.2.1\n", line: 2, is: ErrGenerate},
+		{name: "record without data", src: "@ NS ns1\nwww A\n", line: 2, msg: "A record without data", is: ErrRecord},
+		{name: "SOA without data", src: "@ NS ns1\n\n@ SOA\n", line: 3, msg: "SOA record without data", is: ErrRecord},
+		{name: "TXT without data", src: "@ TXT\n", line: 1, msg: "TXT record without data", is: ErrRecord},
+		{name: "NULL", src: "@ NS ns1\n@ NULL \\# 1 00\n", line: 2, msg: "NULL", is: ErrRecord},
+		{name: "meta type", src: "@ ANY\n", line: 1, msg: "type ANY is not zone data", is: ErrRecord},
+		{name: "OPT", src: "@ NS ns1\n@ OPT\n", line: 2, msg: "type OPT is not zone data", is: ErrRecord},
+		{name: "short generic data", src: "@ NS ns1\n@ TYPE6 \\# 3 010000\n", line: 2, msg: "SOA record cannot be decoded", is: ErrRecord},
+		{name: "escaped final dot after non-ASCII", src: "@ NS ns1\n\xd1\xb6\\\\\\. NS ns1\n", line: 2, msg: "bad owner name", is: ErrRecord},
+		{name: "bad base64", src: "@ NS ns1\n@ DNSKEY 257 3 13 !!!!\n", line: 2, msg: "DNSKEY record cannot be encoded", is: ErrRecord},
+		{name: "data too long", src: "@ NS ns1\n@ TXT " + strings.Repeat(`"`+strings.Repeat("a", 255)+`" `, 260) + "\n", line: 2, msg: "TXT record cannot be encoded", is: ErrRecord},
 		{name: "too large", src: strings.Repeat(" ", MaxSize+1), is: ErrTooLarge},
 		{name: "bad origin", origin: "a..b", src: "", is: ErrOrigin},
 		{name: "empty origin", origin: "", src: "", is: ErrOrigin},
