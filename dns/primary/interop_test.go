@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -23,6 +24,7 @@ import (
 // running is a primary on a real git remote, with a work tree to push from.
 type running struct {
 	addr, port string
+	remote     string // the bare repository
 	work       string
 	p          *primary.Primary
 	key        string // dig's -y argument
@@ -37,7 +39,7 @@ func startPrimary(t *testing.T) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := kvgit.Open(ctx, kvgit.Config{Remote: remote})
+	store, err := kvgit.Open(ctx, kvgit.Config{Remote: remote, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +67,7 @@ func startPrimary(t *testing.T) *running {
 	peer.Run(t, "", "git", "clone", "-q", remote, work)
 	addr := pc.LocalAddr().String()
 	return &running{
-		addr: addr, port: addr[strings.LastIndex(addr, ":")+1:], work: work, p: p, logs: logs,
+		addr: addr, port: addr[strings.LastIndex(addr, ":")+1:], remote: remote, work: work, p: p, logs: logs,
 		key:     strings.TrimSuffix(key.Algorithm, ".") + ":" + key.Name + ":" + key.Secret,
 		metrics: "http://" + hl.Addr().String(),
 	}

@@ -8,6 +8,7 @@ type metrics struct {
 	serial      *prometheus.GaugeVec
 	rejected    *prometheus.CounterVec
 	fetchErrors prometheus.Counter
+	updates     *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -27,7 +28,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		fetchErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "quercus_dns_fetch_errors_total", Help: "Failed fetches from the remote.",
 		}),
+		updates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "quercus_dns_updates_total", Help: "Dynamic updates by result: ok (committed or no-op), rejected (prerequisites, invalid), refused (no key with the right), failed (not pushed: SERVFAIL).",
+		}, []string{"result"}),
 	}
-	reg.MustRegister(m.zones, m.valid, m.serial, m.rejected, m.fetchErrors)
+	reg.MustRegister(m.zones, m.valid, m.serial, m.rejected, m.fetchErrors, m.updates)
 	return m
 }

@@ -65,6 +65,16 @@ type Primary struct {
 	stale    []staleSerial // changed content, serial not raised
 
 	kick chan struct{} // asks the refresh loop to fetch now
+
+	serving atomic.Pointer[context.Context] // Serve's, for notifies sent after updates
+}
+
+// serveCtx is the context Serve runs in, or a background one before.
+func (p *Primary) serveCtx() context.Context {
+	if c := p.serving.Load(); c != nil {
+		return *c
+	}
+	return context.Background()
 }
 
 // New loads the store's current zones. Zones that fail their checks are
@@ -98,6 +108,7 @@ func New(ctx context.Context, cfg Config) (*Primary, error) {
 		AXFROpen: cfg.AXFROpen,
 		Transfer: &ixfr.Source{Store: cfg.Store, Logger: cfg.Logger},
 		Notify:   p.notified,
+		Update:   p.handleUpdate,
 		Now:      cfg.Now,
 		Logger:   cfg.Logger,
 		Metrics:  server.NewMetrics(cfg.Registry),
@@ -118,6 +129,7 @@ func (p *Primary) Zones() *authority.Set { return p.zones.Load() }
 // Serve answers DNS on the given sockets and keeps the zones fresh until
 // ctx ends.
 func (p *Primary) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) error {
+	p.serving.Store(&ctx)
 	go p.refreshLoop(ctx)
 	err := p.srv.Serve(ctx, pc, ln)
 	p.notifier.Wait()
