@@ -45,7 +45,7 @@ func (p *Primary) handleUpdate(ctx context.Context, req *dns.Msg, key *tsig.Key,
 		return reply(dns.RcodeNotAuth) // RFC 2136 §3.1.1
 	}
 	if key == nil || !key.Allows(tsig.Update, origin) {
-		p.cfg.Logger.Info("update refused", "zone", origin, "from", from.Addr().String(), "key", keyName(key))
+		p.cfg.Logger.Info("update refused", "zone", origin, "from", from.Addr().String(), "key", tsig.NameOf(key))
 		p.metrics.updates.WithLabelValues("refused").Inc()
 		return reply(dns.RcodeRefused)
 	}
@@ -144,11 +144,4 @@ func (p *Primary) fileOf(origin string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func keyName(k *tsig.Key) string {
-	if k == nil {
-		return "(none)"
-	}
-	return k.Name
 }

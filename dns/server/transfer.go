@@ -28,7 +28,7 @@ func (s *Server) transfer(w dns.ResponseWriter, r *dns.Msg, key *tsig.Key, overT
 		return
 	}
 	if !s.cfg.AXFROpen && (key == nil || !key.Allows(tsig.Transfer, z.Origin())) {
-		s.cfg.Logger.Info("dns: transfer refused", "zone", z.Origin(), "from", addrPort(w.RemoteAddr()).Addr().String(), "key", keyName(key))
+		s.cfg.Logger.Info("dns: transfer refused", "zone", z.Origin(), "from", addrPort(w.RemoteAddr()).Addr().String(), "key", tsig.NameOf(key))
 		s.cfg.Metrics.refused("transfer")
 		s.write(w, r, reply(r, dns.RcodeRefused), overTCP)
 		return
@@ -112,7 +112,7 @@ func (s *Server) notify(r *dns.Msg, key *tsig.Key, from netip.AddrPort) *dns.Msg
 	case z == nil || q.Qtype != dns.TypeSOA:
 		return reply(r, dns.RcodeNotAuth)
 	case key == nil || !key.Allows(tsig.Notify, z.Origin()):
-		s.cfg.Logger.Info("dns: notify refused", "zone", q.Name, "from", from.Addr().String(), "key", keyName(key))
+		s.cfg.Logger.Info("dns: notify refused", "zone", q.Name, "from", from.Addr().String(), "key", tsig.NameOf(key))
 		s.cfg.Metrics.refused("notify")
 		return reply(r, dns.RcodeRefused)
 	}
@@ -122,11 +122,4 @@ func (s *Server) notify(r *dns.Msg, key *tsig.Key, from netip.AddrPort) *dns.Msg
 	m := reply(r, dns.RcodeSuccess)
 	m.Authoritative = true
 	return m
-}
-
-func keyName(k *tsig.Key) string {
-	if k == nil {
-		return "(none)"
-	}
-	return k.Name
 }

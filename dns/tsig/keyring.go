@@ -61,3 +61,12 @@ func (k *Keyring) ForZone(zone string) []Key {
 	}
 	return out
 }
+
+// NameOf names the key that signed a message for logs: "(none)" for an
+// unsigned one.
+func NameOf(k *Key) string {
+	if k == nil {
+		return "(none)"
+	}
+	return k.Name
+}

@@ -26,24 +26,26 @@ var errLostTrack = errors.New("zone: could not match the text of the file to its
 //
 // Each record in del must exist in the zone, compared as dns.IsDuplicate
 // does (owner ignoring case, class, type, data; TTL ignored); otherwise the
-// error wraps ErrNoSuchRecord. Every entry holding such a record is removed,
-// with its comments. If the next record left its owner blank to inherit the
-// deleted one's, it gets that owner written out, spelled as before; likewise
-// its TTL, in a file without $TTL where it took the deleted record's TTL.
+// error wraps ErrNoSuchRecord. Every entry holding such a record (a line,
+// or several joined by parentheses) is removed with the comments on its
+// lines. If the next record left its owner blank to inherit the deleted
+// one's, it gets that owner written out, spelled as before; likewise its
+// TTL, in a file without $TTL where it took the deleted record's TTL.
 //
-// Each record in add becomes one line: owner, TTL, class, type and data
-// separated by tabs, names relative to the origin in effect there as Write
-// does. It replaces a deleted record with the same owner, class and type (so
-// a changed record changes one line), else follows the last record with its
-// owner (so a name's records stay together), else goes at the end of the
-// file. A line that takes the place of, or follows, a line with a blank
-// owner leaves its owner blank too. New lines end as the file's first line
-// does (CRLF or LF).
+// Each record in add becomes one line with its own TTL: owner, TTL, class,
+// type and data separated by tabs, names relative to the origin in effect
+// there, as Write does. It replaces a deleted record with the same owner,
+// class and type (so a changed record changes one line), else follows the
+// last record with its owner (so a name's records stay together), else goes
+// at the end of the file. A line that takes the place of, or follows, a line
+// with a blank owner leaves its owner blank too. New lines end as the
+// file's first line does (CRLF or LF). Records after a new line whose TTL
+// they would take are given theirs, as above.
 //
 // The result is parsed again: its records must be the old ones minus those
-// deleted plus add, ignoring order; otherwise EditRecords returns an error
-// and no text. Files Parse refuses (such as with $INCLUDE or $GENERATE)
-// cannot be edited.
+// deleted plus add, TTLs included, ignoring order; otherwise EditRecords
+// returns an error and no text. Files Parse refuses (with $INCLUDE or
+// $GENERATE, for instance) cannot be edited.
 func EditRecords(origin string, src []byte, add, del []dns.RR) ([]byte, error) {
 	before, err := Parse(origin, src)
 	if err != nil {
@@ -418,6 +420,9 @@ type editor struct {
 	owner string // of the last record written
 	ttl   uint32 // the TTL of a record without one, unless byTTL
 	byTTL bool   // a $TTL line set the TTL of records without one: records do not change it
+	// miekg's parser reads the line after an IPSECKEY as part of it: a
+	// new line right after one needs a blank line before it.
+	gap bool
 }
 
 // rewrite copies src entry by entry, leaving out deleted entries and adding
@@ -436,9 +441,8 @@ func rewrite(src []byte, entries []entry, deleted []bool, after map[int][]dns.RR
 		case e.kind == recordEntry:
 		default:
 			ed.out = append(ed.out, src[e.start:e.end]...)
-			if e.kind == ttlEntry {
-				ed.byTTL = true
-			}
+			ed.byTTL = ed.byTTL || e.kind == ttlEntry
+			ed.gap = false
 		}
 		for _, rr := range after[i] {
 			if err := ed.add(rr, e, e.origin); err != nil {
@@ -489,6 +493,7 @@ func (ed *editor) keep(e *entry) {
 	if (e.hasTTL || pinTTL) && !ed.byTTL {
 		ed.ttl = h.Ttl
 	}
+	ed.gap = h.Rrtype == dns.TypeIPSECKEY
 }
 
 // add writes rr as a new line, in the place of or after the entry anchor
@@ -511,6 +516,10 @@ func (ed *editor) add(rr dns.RR, anchor *entry, origin string) error {
 	}
 	if len(ed.out) > 0 && ed.out[len(ed.out)-1] != '\n' {
 		ed.out = append(ed.out, ed.eol...)
+	}
+	if ed.gap {
+		ed.out = append(ed.out, ed.eol...)
+		ed.gap = false
 	}
 	ed.out = append(ed.out, text...)
 	ed.out = append(ed.out, ed.eol...)

@@ -280,6 +280,57 @@ func TestEditRecordsGolden(t *testing.T) {
 	}
 }
 
+// newLines returns the lines of b not in a, counting repeats.
+func newLines(a, b []byte) []string {
+	have := map[string]int{}
+	for _, l := range strings.SplitAfter(string(a), "\n") {
+		have[l]++
+	}
+	var out []string
+	for _, l := range strings.SplitAfter(string(b), "\n") {
+		if have[l] > 0 {
+			have[l]--
+		} else if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Every record of the test zones can be deleted, changed, and given a
+// neighbour, each touching a line or two.
+func TestEditRecordsEveryRecord(t *testing.T) {
+	files := zoneFiles(t)
+	files[filepath.Join("testdata", "recedit", "example.com.zone")] = "example.com"
+	for file, origin := range files {
+		src := mustRead(t, file)
+		z := mustParse(t, origin, string(src))
+		for _, rr := range z.Records {
+			changed := dns.Copy(rr)
+			changed.Header().Ttl++
+			neighbour := &dns.A{Hdr: dns.RR_Header{Name: rr.Header().Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 42}, A: []byte{192, 0, 2, 99}}
+			for _, edit := range []struct {
+				add, del []dns.RR
+				lines    int // at most this many new lines
+			}{
+				{del: []dns.RR{rr}, lines: 1}, // a line that inherited from rr
+				{add: []dns.RR{changed}, del: []dns.RR{rr}, lines: 2},
+				{add: []dns.RR{neighbour}, lines: 2},
+			} {
+				out, err := EditRecords(origin, src, edit.add, edit.del)
+				if err != nil {
+					t.Errorf("%s: add %v, delete %v: %v", file, edit.add, edit.del, err)
+					continue
+				}
+				checkEdited(t, origin, src, out, edit.add, edit.del)
+				if n := newLines(src, out); len(n) > edit.lines {
+					t.Errorf("%s: add %v, delete %v: new lines %q", file, edit.add, edit.del, n)
+				}
+			}
+		}
+	}
+}
+
 func FuzzEditRecords(f *testing.F) {
 	seed, err := os.ReadFile(filepath.Join("testdata", "recedit", "example.com.zone"))
 	if err != nil {
@@ -293,6 +344,9 @@ func FuzzEditRecords(f *testing.F) {
 		"",
 	} {
 		f.Add(seed, uint16(i*7), add)
+	}
+	for file := range zoneFiles(f) {
+		f.Add(mustRead(f, file), uint16(3), "new 300 IN A 192.0.2.1")
 	}
 	f.Add([]byte("@ 600 SOA ns1 host 1 2 3 4 5\n  NS ns1\nwww 60 A 192.0.2.1\n  AAAA 2001:db8::1\nmail IN A 192.0.2.3\n"), uint16(2), "www 5 A 192.0.2.4")
 	f.Add([]byte("$TTL 300\r\n@ SOA ns1 host ( 1\r\n 2 3 4 5 )\r\nwww A 192.0.2.1\r\n$ORIGIN sub\r\n  A 192.0.2.2"), uint16(2), "@ A 192.0.2.5")

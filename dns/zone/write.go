@@ -17,10 +17,11 @@ import (
 // the same bytes, whatever their order in z. It writes an $ORIGIN line, the
 // SOA records at the origin, then the other records sorted by owner in DNS
 // canonical order (RFC 4034 §6.1), type and text. Every record is one line
-// with its TTL and class; names at or below the origin are written relative
-// to it when that is plain text. A record whose text miekg would not read back as written is
-// written in the generic form of RFC 3597 (\# length hex). Parse of the
-// output gives the same records.
+// with its TTL and class, as decoded from its wire form; names at or below
+// the origin are written relative to it when that is plain text. A record
+// whose text miekg would not read back is written in the generic form of
+// RFC 3597 (\# length hex). Parse of the output gives the same records.
+// Write does not modify z.
 func Write(w io.Writer, z *Zone) error {
 	if z == nil {
 		return errors.New("zone: Write of a nil zone")
@@ -38,9 +39,10 @@ func Write(w io.Writer, z *Zone) error {
 		text string
 	}
 	lines := make([]line, len(z.Records))
+	wire := make([]byte, 256+dns.MaxMsgSize) // a name and the longest data
 	for i, rr := range z.Records {
 		h := rr.Header()
-		text, err := recordText(rr, origin)
+		text, err := recordText(decoded(rr, wire), origin)
 		if err != nil {
 			return err
 		}
@@ -64,6 +66,24 @@ func Write(w io.Writer, z *Zone) error {
 		bw.WriteByte('\n')
 	}
 	return bw.Flush()
+}
+
+// decoded returns rr as read from its wire form, so that records equal on
+// the wire are written the same, whatever text they were read from ("\065"
+// or "A", "\010" or a line break in a TXT string). wire is room to encode
+// rr in. It returns rr itself if rr cannot be encoded.
+func decoded(rr dns.RR, wire []byte) dns.RR {
+	// PackRR sets the Rdlength of what it packs: pack a copy, for callers
+	// may share z between goroutines.
+	n, err := dns.PackRR(dns.Copy(rr), wire, 0, nil, false)
+	if err != nil {
+		return rr
+	}
+	back, _, err := dns.UnpackRR(wire[:n], 0)
+	if err != nil {
+		return rr
+	}
+	return back
 }
 
 // recordText returns rr as one line of a master file whose origin is
