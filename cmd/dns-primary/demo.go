@@ -21,6 +21,14 @@ Ask it:
   dig @%[1]s -p %[2]s host.lab.example.com A         # a referral with glue
   dig @%[1]s -p %[2]s example.com AXFR -y %[4]s:%[5]s:%[6]s
 
+Change a record with a dynamic update; it becomes a commit in the repository:
+  nsupdate -y %[4]s:%[5]s:%[6]s <<EOF
+  server %[1]s %[2]s
+  update add hello.example.com. 300 A 192.0.2.99
+  send
+  EOF
+  git -C %[3]s log -1 -p
+
 Change a zone with git; the server fetches every 2s in demo mode:
   git clone %[3]s zones && cd zones
   $EDITOR example.com      # add a record, raise the serial
