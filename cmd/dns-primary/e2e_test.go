@@ -35,9 +35,9 @@ func build(t *testing.T, cmds ...string) string {
 
 // TestKnotSecondaryFollowsGitPush: knotd is a TSIG secondary of
 // dns-primary; a change pushed with git and announced with quercus notify
-// reaches knotd by IXFR.
+// reaches knotd by IXFR, and so do dynamic updates.
 func TestKnotSecondaryFollowsGitPush(t *testing.T) {
-	peer.Require(t, "git", "knotd")
+	peer.Require(t, "git", "knotd", "nsupdate")
 	ctx := context.Background()
 	bin := build(t, "dns-primary", "quercus")
 
@@ -101,6 +101,24 @@ func TestKnotSecondaryFollowsGitPush(t *testing.T) {
 	}
 	if ixfrs := metric(t, httpPort, `quercus_dns_transfers_total{kind="ixfr"}`); ixfrs != "1" {
 		t.Errorf("incremental transfers served: %q, want 1 (knotd should have used IXFR)", ixfrs)
+	}
+
+	// Each dynamic update reaches knotd the same way: NOTIFY, then IXFR.
+	for i, serial := range []uint32{2026112203, 2026112204} {
+		script := fmt.Sprintf("server %s %d\nzone example.com.\nupdate add dyn%d.example.com. 300 A 192.0.2.%d\nsend\n", primaryAddr.Addr(), primaryAddr.Port(), i, 30+i)
+		cmd := exec.Command("nsupdate", "-y", strings.TrimSuffix(update.Algorithm, ".")+":"+update.Name+":"+update.Secret)
+		cmd.Stdin = strings.NewReader(script)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("nsupdate: %v\n%s", err, out)
+		}
+		took := peer.WaitSerial(t, knot, "example.com", serial, 10*time.Second)
+		t.Logf("nsupdate acknowledged -> knotd serving serial %d: %v", serial, took)
+	}
+	if ixfrs := metric(t, httpPort, `quercus_dns_transfers_total{kind="ixfr"}`); ixfrs != "3" {
+		t.Errorf("incremental transfers served: %q, want 3", ixfrs)
+	}
+	if r := ask(t, knot.String(), "dyn1.example.com.", dns.TypeA); len(r.Answer) != 1 {
+		t.Errorf("knotd lacks the second update: %v", r)
 	}
 }
 
