@@ -67,10 +67,12 @@ type Txn interface {
 	List(prefix string) ([]Entry, error)
 	Put(key string, data []byte) error
 	Delete(key string) error
-	// SetMessage replaces the commit message given to Batch, for batches
-	// whose description depends on what they found (a DNS UPDATE lists
-	// the records it changed, which may differ on a re-run).
-	SetMessage(msg string)
+	// Split records the writes made since the last Split as one version
+	// of their own, described by c (which may depend on what fn found),
+	// and goes on with the next: several changes by different authors
+	// become several commits, made durable (pushed) together. Writes after the last Split form the batch's own
+	// version. A Split with no writes before it records nothing.
+	Split(c Commit)
 }
 
 // Entry is one file in a listing.

@@ -64,7 +64,8 @@ type Primary struct {
 	version  string
 	stale    []staleSerial // changed content, serial not raised
 
-	kick chan struct{} // asks the refresh loop to fetch now
+	kick    chan struct{} // asks the refresh loop to fetch now
+	updates chan *pending // to the committer
 
 	serving atomic.Pointer[context.Context] // Serve's, for notifies sent after updates
 }
@@ -92,7 +93,7 @@ func New(ctx context.Context, cfg Config) (*Primary, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	p := &Primary{cfg: cfg, loaded: map[string]*served{}, kick: make(chan struct{}, 1), metrics: newMetrics(cfg.Registry)}
+	p := &Primary{cfg: cfg, loaded: map[string]*served{}, kick: make(chan struct{}, 1), updates: make(chan *pending, maxGroup), metrics: newMetrics(cfg.Registry)}
 	p.zones.Store(authority.NewSet())
 	p.keys.Store(tsig.NewKeyring())
 	p.notifier = &notify.Notifier{
@@ -131,6 +132,7 @@ func (p *Primary) Zones() *authority.Set { return p.zones.Load() }
 func (p *Primary) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) error {
 	p.serving.Store(&ctx)
 	go p.refreshLoop(ctx)
+	go p.commitLoop(ctx)
 	err := p.srv.Serve(ctx, pc, ln)
 	p.notifier.Wait()
 	return err

@@ -29,12 +29,24 @@ type refusal struct {
 func (r *refusal) Error() string { return r.err.Error() }
 func (r *refusal) Unwrap() error { return r.err }
 
-// handleUpdate applies a dynamic update (RFC 2136) as one commit, pushed
-// before the answer: nothing acknowledged is lost, and a failed push
-// changes nothing and answers SERVFAIL.
+// maxGroup bounds how many queued updates one push carries.
+const maxGroup = 64
+
+// pending is an update waiting for the committer.
+type pending struct {
+	req      *dns.Msg
+	key      *tsig.Key
+	origin   string
+	file     string
+	deadline time.Time
+	done     chan int // the rcode to answer
+}
+
+// handleUpdate answers a dynamic update (RFC 2136) once it is committed
+// and pushed: nothing acknowledged is lost, and a failed push changes
+// nothing and answers SERVFAIL.
 func (p *Primary) handleUpdate(ctx context.Context, req *dns.Msg, key *tsig.Key, from netip.AddrPort) *dns.Msg {
-	q := req.Question[0]
-	origin := dns.CanonicalName(q.Name)
+	origin := dns.CanonicalName(req.Question[0].Name)
 	reply := func(rcode int) *dns.Msg {
 		m := new(dns.Msg)
 		m.SetRcode(req, rcode)
@@ -49,31 +61,103 @@ func (p *Primary) handleUpdate(ctx context.Context, req *dns.Msg, key *tsig.Key,
 		p.metrics.updates.WithLabelValues("refused").Inc()
 		return reply(dns.RcodeRefused)
 	}
-	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
-	defer cancel()
-	var plan update.Plan
-	_, err := p.cfg.Store.Batch(ctx, kv.Commit{
-		Author:  kv.Signature{Name: strings.TrimSuffix(key.Name, "."), Email: strings.TrimSuffix(key.Name, ".") + "@dns-update.invalid"},
-		Message: origin + ": update",
-	}, func(tx kv.Txn) error {
-		var err error
-		plan, err = p.plan(tx, file, origin, req)
-		return err
-	})
-	var ref *refusal
-	switch {
-	case errors.As(err, &ref):
-		p.cfg.Logger.Info("update rejected", "zone", origin, "key", key.Name, "rcode", dns.RcodeToString[ref.rcode], "err", ref.err)
-		p.metrics.updates.WithLabelValues("rejected").Inc()
-		return reply(ref.rcode)
-	case err != nil:
-		p.cfg.Logger.Error("update not committed; answering SERVFAIL", "zone", origin, "key", key.Name, "err", err)
-		p.metrics.updates.WithLabelValues("failed").Inc()
+	u := &pending{req: req, key: key, origin: origin, file: file, deadline: p.cfg.Now().Add(updateTimeout), done: make(chan int, 1)}
+	select {
+	case p.updates <- u:
+	case <-ctx.Done():
 		return reply(dns.RcodeServerFailure)
 	}
-	if len(plan.Add)+len(plan.Delete) > 0 {
-		p.cfg.Logger.Info("update committed", "zone", origin, "key", key.Name, "added", len(plan.Add), "removed", len(plan.Delete))
-		// The commit is pushed; serve it and tell the secondaries.
+	// The committer always answers: it owns the update once queued.
+	return reply(<-u.done)
+}
+
+// commitLoop takes the queued updates in arrival order and commits those
+// that arrived together in one push, one commit each: a push costs far
+// more than an update, so busy zones stay fast. Updates to one branch are
+// serialized anyway, whatever their zone.
+func (p *Primary) commitLoop(ctx context.Context) {
+	for {
+		var group []*pending
+		select {
+		case <-ctx.Done():
+			for {
+				select {
+				case u := <-p.updates:
+					u.done <- dns.RcodeServerFailure
+				default:
+					return
+				}
+			}
+		case u := <-p.updates:
+			group = append(group, u)
+		}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case u := <-p.updates:
+				group = append(group, u)
+			default:
+				break more
+			}
+		}
+		p.commitGroup(ctx, group)
+	}
+}
+
+// commitGroup applies the updates in order, each seeing those before it
+// and each checked on its own (a failed prerequisite refuses that update
+// only), and pushes the commits together.
+func (p *Primary) commitGroup(ctx context.Context, group []*pending) {
+	live := group[:0]
+	for _, u := range group {
+		if p.cfg.Now().After(u.deadline) {
+			u.done <- dns.RcodeServerFailure // waited too long; never applied
+			p.metrics.updates.WithLabelValues("failed").Inc()
+			continue
+		}
+		live = append(live, u)
+	}
+	if len(live) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
+	rcodes := make([]int, len(live))
+	plans := make([]update.Plan, len(live))
+	_, err := p.cfg.Store.Batch(ctx, kv.Commit{}, func(tx kv.Txn) error {
+		for i, u := range live {
+			plan, msg, err := p.plan(tx, u.file, u.origin, u.req)
+			var ref *refusal
+			switch {
+			case errors.As(err, &ref):
+				rcodes[i], plans[i] = ref.rcode, update.Plan{}
+				p.cfg.Logger.Info("update rejected", "zone", u.origin, "key", u.key.Name, "rcode", dns.RcodeToString[ref.rcode], "err", ref.err)
+				continue
+			case err != nil:
+				return err
+			}
+			rcodes[i], plans[i] = dns.RcodeSuccess, plan
+			name := strings.TrimSuffix(u.key.Name, ".")
+			tx.Split(kv.Commit{Author: kv.Signature{Name: name, Email: name + "@dns-update.invalid"}, Message: msg})
+		}
+		return nil
+	})
+	if err != nil {
+		p.cfg.Logger.Error("updates not committed; answering SERVFAIL", "updates", len(live), "err", err)
+		for _, u := range live {
+			p.metrics.updates.WithLabelValues("failed").Inc()
+			u.done <- dns.RcodeServerFailure
+		}
+		return
+	}
+	committed := 0
+	for _, plan := range plans {
+		if !plan.Empty() {
+			committed++
+		}
+	}
+	if committed > 0 {
+		// The commits are pushed; serve them and tell the secondaries.
 		raised, err := p.reload(ctx)
 		if err != nil {
 			p.cfg.Logger.Error("reload after update", "err", err)
@@ -82,56 +166,64 @@ func (p *Primary) handleUpdate(ctx context.Context, req *dns.Msg, key *tsig.Key,
 			p.notifier.Notify(p.serveCtx(), z, p.cfg.AlsoNotify)
 		}
 	}
-	p.metrics.updates.WithLabelValues("ok").Inc()
-	m := reply(dns.RcodeSuccess)
-	return m
+	for i, u := range live {
+		result := "ok"
+		if rcodes[i] != dns.RcodeSuccess {
+			result = "rejected"
+		} else if !plans[i].Empty() {
+			p.cfg.Logger.Info("update committed", "zone", u.origin, "key", u.key.Name, "added", len(plans[i].Add), "removed", len(plans[i].Delete))
+		}
+		p.metrics.updates.WithLabelValues(result).Inc()
+		u.done <- rcodes[i]
+	}
 }
 
 // plan computes the update against the zone file as the transaction sees
 // it (the head, or a newer head on a retry: prerequisites are checked
-// again there), edits the file in place and stages it.
-func (p *Primary) plan(tx kv.Txn, file, origin string, req *dns.Msg) (update.Plan, error) {
+// again there), edits the file in place and stages it. It returns the
+// commit message describing the change.
+func (p *Primary) plan(tx kv.Txn, file, origin string, req *dns.Msg) (update.Plan, string, error) {
 	src, err := tx.Get(file)
 	if err != nil {
-		return update.Plan{}, &refusal{dns.RcodeNotAuth, err}
+		return update.Plan{}, "", &refusal{dns.RcodeNotAuth, err}
 	}
 	z, err := zone.Parse(origin, src)
 	if err != nil {
-		return update.Plan{}, &refusal{dns.RcodeServerFailure, fmt.Errorf("the zone file at the head does not parse: %w", err)}
+		return update.Plan{}, "", &refusal{dns.RcodeServerFailure, fmt.Errorf("the zone file at the head does not parse: %w", err)}
 	}
 	plan, rcode, err := update.Apply(origin, z.Records, req)
 	if rcode != dns.RcodeSuccess {
-		return plan, &refusal{rcode, err}
+		return plan, "", &refusal{rcode, err}
 	}
-	if len(plan.Add)+len(plan.Delete) == 0 {
-		return plan, nil
+	if plan.Empty() {
+		return plan, "", nil
 	}
 	edited, err := zone.EditRecords(origin, src, plan.Add, plan.Delete)
 	if err != nil {
-		return plan, &refusal{dns.RcodeServerFailure, err}
+		return plan, "", &refusal{dns.RcodeServerFailure, err}
 	}
 	serial := z.Serial()
 	if plan.SOA == nil { // RFC 2136 §3.6: raise it unless the update did
 		serial = zone.SerialNext(z.Serial(), p.cfg.Now())
 		if edited, err = zone.SetSerial(origin, edited, serial); err != nil {
-			return plan, &refusal{dns.RcodeServerFailure, err}
+			return plan, "", &refusal{dns.RcodeServerFailure, err}
 		}
 	} else {
 		serial = plan.SOA.Serial
 	}
 	nz, err := zone.Parse(origin, edited)
 	if err != nil {
-		return plan, &refusal{dns.RcodeServerFailure, err}
+		return plan, "", &refusal{dns.RcodeServerFailure, err}
 	}
 	if problems := zone.Check(nz); len(problems) > 0 {
 		var why []string
 		for _, pr := range problems {
 			why = append(why, pr.String())
 		}
-		return plan, &refusal{dns.RcodeRefused, errors.New("the zone would be invalid: " + strings.Join(why, "; "))}
+		return plan, "", &refusal{dns.RcodeRefused, errors.New("the zone would be invalid: " + strings.Join(why, "; "))}
 	}
-	tx.SetMessage(fmt.Sprintf("%s: update, serial %d -> %d\n\n%s", strings.TrimSuffix(origin, "."), z.Serial(), serial, update.Describe(plan)))
-	return plan, tx.Put(file, edited)
+	msg := fmt.Sprintf("%s: update, serial %d -> %d\n\n%s", strings.TrimSuffix(origin, "."), z.Serial(), serial, update.Describe(plan))
+	return plan, msg, tx.Put(file, edited)
 }
 
 // fileOf finds the repository file a served zone came from.

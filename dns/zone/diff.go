@@ -46,7 +46,7 @@ func recordKey(rr dns.RR) string {
 	cp := dns.Copy(rr)
 	cp.Header().Name = "." // one octet, cut off below
 	for _, p := range nameFields(cp) {
-		*p = asciiLower(*p)
+		*p = lowerName(*p)
 	}
 	wire := make([]byte, dns.Len(cp)+64)
 	n, err := dns.PackRR(cp, wire, 0, nil, false)

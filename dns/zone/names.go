@@ -46,6 +46,23 @@ func nameKey(name string) string {
 	return b.String()
 }
 
+// lowerName returns name with its ASCII letters lower-cased, however they
+// are written ("A", "\065" or even "\321", which miekg reads as "A").
+func lowerName(name string) string {
+	var wire [256]byte
+	n, err := dns.PackDomainName(dns.Fqdn(name), wire[:], 0, nil, false)
+	if err != nil {
+		return asciiLower(name)
+	}
+	// Length octets are at most 63, below 'A': lower-case every octet.
+	lower := []byte(asciiLower(string(wire[:n])))
+	s, _, err := dns.UnpackDomainName(lower, 0)
+	if err != nil {
+		return asciiLower(name)
+	}
+	return s
+}
+
 // asciiLower lower-cases ASCII letters only, as DNS does; strings.ToLower
 // would also rewrite bytes that are not UTF-8.
 func asciiLower(s string) string {

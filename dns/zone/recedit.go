@@ -471,6 +471,9 @@ func (ed *editor) keep(e *entry) {
 			owner = ownerText(h.Name, e.origin)
 		}
 		ed.out = append(ed.out, owner...)
+		if c := ed.src[e.start]; c != ' ' && c != '\t' { // it starts with a parenthesis
+			ed.out = append(ed.out, ' ')
+		}
 	}
 	if pinTTL {
 		// Put the TTL before the next token, with the blanks before that.

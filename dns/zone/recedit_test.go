@@ -3,8 +3,10 @@ package zone
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -168,6 +170,19 @@ func TestEditRecords(t *testing.T) {
 			want: "@ 600 SOA ns1 host 1 2 3 4 5\n  NS ns1\n  30\tIN\tMX\t10 mail\nwww  60  AAAA 2001:db8::1\nmail IN A 192.0.2.3\n",
 		},
 		{
+			name: "class before TTL, and a record starting with a parenthesis",
+			src:  "@ 600 SOA ns1 host 1 2 3 4 5\nwww IN 60 A 192.0.2.1\n(  A 192.0.2.2 )\nmail A 192.0.2.3\n",
+			del:  []string{"www.example.com. 0 IN A 192.0.2.1"},
+			want: "@ 600 SOA ns1 host 1 2 3 4 5\nwww (  60  A 192.0.2.2 )\nmail A 192.0.2.3\n",
+		},
+		{
+			// miekg's parser reads the line after an IPSECKEY as part of it.
+			name: "a blank line after an IPSECKEY",
+			src:  "$TTL 300\n@ SOA ns1 host 1 2 3 4 5\nk IPSECKEY 10 1 2 192.0.2.38 AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ==",
+			add:  []string{"k.example.com. 300 IN A 192.0.2.1"},
+			want: "$TTL 300\n@ SOA ns1 host 1 2 3 4 5\nk IPSECKEY 10 1 2 192.0.2.38 AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ==\n\nk\t300\tIN\tA\t192.0.2.1\n",
+		},
+		{
 			name: "no change",
 			src:  "$TTL 300\n@ SOA ns1 host 1 2 3 4 5 ; as it was\n",
 			want: "$TTL 300\n@ SOA ns1 host 1 2 3 4 5 ; as it was\n",
@@ -297,13 +312,33 @@ func newLines(a, b []byte) []string {
 	return out
 }
 
+type editZone struct {
+	name, origin string
+	src          []byte
+}
+
+// editZones returns the test zones, and example.com.zone also with CRLF
+// line breaks and without $TTL (so that records take the TTL of the one
+// before).
+func editZones(t testing.TB) []editZone {
+	var zones []editZone
+	for file, origin := range zoneFiles(t) {
+		zones = append(zones, editZone{file, origin, mustRead(t, file)})
+	}
+	file := filepath.Join("testdata", "recedit", "example.com.zone")
+	src := mustRead(t, file)
+	return append(zones,
+		editZone{file, "example.com", src},
+		editZone{file + " with CRLF", "example.com", bytes.ReplaceAll(src, []byte("\n"), []byte("\r\n"))},
+		editZone{file + " without $TTL", "example.com", bytes.Replace(src, []byte("$TTL 3600\n"), nil, 1)},
+	)
+}
+
 // Every record of the test zones can be deleted, changed, and given a
 // neighbour, each touching a line or two.
 func TestEditRecordsEveryRecord(t *testing.T) {
-	files := zoneFiles(t)
-	files[filepath.Join("testdata", "recedit", "example.com.zone")] = "example.com"
-	for file, origin := range files {
-		src := mustRead(t, file)
+	for _, zf := range editZones(t) {
+		file, origin, src := zf.name, zf.origin, zf.src
 		z := mustParse(t, origin, string(src))
 		for _, rr := range z.Records {
 			changed := dns.Copy(rr)
@@ -327,6 +362,40 @@ func TestEditRecordsEveryRecord(t *testing.T) {
 					t.Errorf("%s: add %v, delete %v: new lines %q", file, edit.add, edit.del, n)
 				}
 			}
+		}
+	}
+}
+
+// Many edits in one call: random records deleted, records added at old
+// and new names with random TTLs.
+func TestEditRecordsMany(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, zf := range editZones(t) {
+		file, origin, src := zf.name, zf.origin, zf.src
+		z := mustParse(t, origin, string(src))
+		for range 30 {
+			var add, del []dns.RR
+			for _, rr := range z.Records {
+				if r.IntN(4) == 0 {
+					del = append(del, rr)
+				}
+			}
+			for range r.IntN(4) {
+				name := z.Records[r.IntN(len(z.Records))].Header().Name
+				if r.IntN(3) == 0 {
+					name = "new" + strconv.Itoa(r.IntN(3)) + "." + name
+				}
+				add = append(add, &dns.TXT{
+					Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: uint32(r.IntN(3) * 60)},
+					Txt: []string{"added"},
+				})
+			}
+			out, err := EditRecords(origin, src, add, del)
+			if err != nil {
+				t.Errorf("%s: add %v, delete %v: %v", file, add, del, err)
+				continue
+			}
+			checkEdited(t, origin, src, out, add, del)
 		}
 	}
 }

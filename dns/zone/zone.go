@@ -127,14 +127,8 @@ func badRecord(rr dns.RR, wire []byte) string {
 	case h.Rrtype == dns.TypeNULL:
 		return "NULL records are not allowed in master files (RFC 1035 §3.3.10)"
 	}
-	// miekg accepts a record without data, as in an RFC 2136 UPDATE that
-	// deletes an RRset; it leaves the record's fields at their zero value.
-	if newRR, ok := dns.TypeToRR[h.Rrtype]; ok {
-		zero := newRR()
-		*zero.Header() = *h
-		if rdataText(rr, nil) == rdataText(zero, nil) {
-			return fmt.Sprintf("%s record without data", t)
-		}
+	if empty(rr) {
+		return fmt.Sprintf("%s record without data", t)
 	}
 	// miekg checks some data only when encoding it (base64, hex, lengths),
 	// and encodes some it cannot decode (an SOA from a short \# form).
@@ -150,7 +144,22 @@ func badRecord(rr dns.RR, wire []byte) string {
 	if m, err := dns.PackRR(back, second, 0, nil, false); err != nil || !bytes.Equal(first[:n], second[:m]) {
 		return fmt.Sprintf("%s record does not survive encoding", t)
 	}
+	if empty(back) { // its data was all dropped in encoding, such as "\"
+		return fmt.Sprintf("%s record without data", t)
+	}
 	return ""
+}
+
+// empty reports whether rr has no data: miekg accepts such records, as in
+// an RFC 2136 UPDATE that deletes an RRset, leaving their fields zero.
+func empty(rr dns.RR) bool {
+	newRR, ok := dns.TypeToRR[rr.Header().Rrtype]
+	if !ok {
+		return false
+	}
+	zero := newRR()
+	*zero.Header() = *rr.Header()
+	return rdataText(rr, nil) == rdataText(zero, nil)
 }
 
 // lineReader gives miekg's lexer the text one byte at a time (it then

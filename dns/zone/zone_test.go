@@ -264,6 +264,16 @@ func checkRoundTrip(t testing.TB, z *Zone) {
 	}
 }
 
+// Names relative to unusual origins must be written so that they read back.
+func TestWriteOrigins(t *testing.T) {
+	const src = "@ SOA ns hostmaster 1 1 1 1 1\n@ NS ns\nns A 192.0.2.1\n*.w TXT x\nout.side. A 192.0.2.2\n"
+	for _, origin := range []string{".", "a\\.b.test", "xn--bcher-kva.example", "EXAMPLE.com.", "\\$ttl.example"} {
+		t.Run(origin, func(t *testing.T) {
+			checkRoundTrip(t, mustParse(t, origin, src))
+		})
+	}
+}
+
 // The order of records in the zone must not change what Write writes.
 func TestWriteDeterministic(t *testing.T) {
 	src, err := os.ReadFile("testdata/unusual.test.zone")

@@ -61,11 +61,40 @@ func (s *snapshot) Digest(_ context.Context, key string) (string, error) {
 // txn buffers edits over a base snapshot.
 type txn struct {
 	base  *snapshot
-	edits map[string]*edit
-	msg   *string
+	edits map[string]*edit // every write, for reads
+	cur   map[string]*edit // writes since the last Split
+	parts []part
 }
 
-func (t *txn) SetMessage(msg string) { t.msg = &msg }
+// part is the writes of one commit of a batch.
+type part struct {
+	edits  map[string]*edit
+	commit kv.Commit
+}
+
+func newTxn(base *snapshot) *txn {
+	return &txn{base: base, edits: map[string]*edit{}, cur: map[string]*edit{}}
+}
+
+func (t *txn) Split(c kv.Commit) {
+	if len(t.cur) > 0 {
+		t.parts = append(t.parts, part{t.cur, c})
+		t.cur = map[string]*edit{}
+	}
+}
+
+// commits lists the batch's commits in order, the last described by c.
+func (t *txn) commits(c kv.Commit) []part {
+	if len(t.cur) == 0 {
+		return t.parts
+	}
+	return append(t.parts, part{t.cur, c})
+}
+
+func (t *txn) stage(key string, e *edit) {
+	t.edits[key] = e
+	t.cur[key] = e
+}
 
 func (t *txn) Get(key string) ([]byte, error) {
 	if err := kv.CheckKey(key); err != nil {
@@ -104,7 +133,7 @@ func (t *txn) Put(key string, data []byte) error {
 			}
 		}
 	}
-	t.edits[key] = &edit{data: append([]byte{}, data...)}
+	t.stage(key, &edit{data: append([]byte{}, data...)})
 	return nil
 }
 
@@ -112,6 +141,6 @@ func (t *txn) Delete(key string) error {
 	if _, err := t.Get(key); err != nil {
 		return err
 	}
-	t.edits[key] = &edit{}
+	t.stage(key, &edit{})
 	return nil
 }

@@ -291,26 +291,29 @@ func (s *Store) Batch(ctx context.Context, c kv.Commit, fn func(kv.Txn) error) (
 	defer s.wmu.Unlock()
 	for attempt := 0; ; attempt++ {
 		base := s.head.Load()
-		t := &txn{base: base, edits: map[string]*edit{}}
+		t := newTxn(base)
 		if err := fn(t); err != nil {
 			return "", err
 		}
 		if err := ctx.Err(); err != nil {
 			return "", err
 		}
-		root, err := s.obj.write(base.root, t.edits)
-		if err != nil {
-			return "", err
+		commit, root := base.commit, base.root
+		for _, p := range t.commits(c) {
+			next, err := s.obj.write(root, p.edits)
+			if err != nil {
+				return "", err
+			}
+			if next == root {
+				continue // no net change in this part
+			}
+			if commit, err = s.writeCommit(commit, next, p.commit); err != nil {
+				return "", err
+			}
+			root = next
 		}
-		if root == base.root {
+		if commit == base.commit {
 			return base.Version(), nil
-		}
-		if t.msg != nil {
-			c.Message = *t.msg
-		}
-		commit, err := s.writeCommit(base.commit, root, c)
-		if err != nil {
-			return "", err
 		}
 		pushErr := s.push(ctx, commit)
 		if pushErr == nil {

@@ -37,6 +37,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) Opener) {
 		{"ChangesAndHistory", testChangesHistory},
 		{"SecondInstance", testSecondInstance},
 		{"ConcurrentWriters", testConcurrent},
+		{"Split", testSplit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newBackend(t)) })
@@ -367,19 +368,8 @@ func testChangesHistory(t *testing.T, open Opener) {
 	if !strings.HasPrefix(hist[0].Message, "edit mod") {
 		t.Errorf("message = %q", hist[0].Message)
 	}
-	// A batch may describe itself once it knows what it did.
-	_, err = s.Batch(ctx, kv.Commit{Message: "given"}, func(tx kv.Txn) error {
-		tx.SetMessage("found out: mod is 3")
-		return tx.Put("mod", []byte("3"))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if h, _ := s.History(ctx, "mod", 1); len(h) != 1 || !strings.HasPrefix(h[0].Message, "found out: mod is 3") {
-		t.Errorf("SetMessage: last message %+v", h)
-	}
-	if h, _ := s.History(ctx, "mod", 2); len(h) != 2 || h[1].Version != v3 {
-		t.Errorf("History limit 2 returned %+v", h)
+	if h, _ := s.History(ctx, "mod", 1); len(h) != 1 {
+		t.Errorf("History limit 1 returned %d", len(h))
 	}
 	if h, _ := s.History(ctx, "del", 0); len(h) != 2 {
 		t.Errorf("History of a deleted file = %d revisions, want 2 (added, deleted)", len(h))
@@ -459,4 +449,48 @@ func testConcurrent(t *testing.T, open Opener) {
 	if n := bytes.Count(log, []byte("\n")); n != len(acked) {
 		t.Errorf("log holds %d lines, %d were acknowledged", n, len(acked))
 	}
+}
+
+// testSplit: one batch, several commits by several authors, in order.
+func testSplit(t *testing.T, open Opener) {
+	s := open(t)
+	put(t, s, "log", "0\n")
+	_, err := s.Batch(ctx, who("carol"), func(tx kv.Txn) error {
+		for _, name := range []string{"ann", "bob"} {
+			old, _ := tx.Get("log")
+			if err := tx.Put("log", append(old, name+"\n"...)); err != nil {
+				return err
+			}
+			tx.Split(who(name))
+		}
+		tx.Split(who("nobody")) // nothing written since: no commit
+		old, _ := tx.Get("log")
+		return tx.Put("log", append(old, "carol\n"...))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustGet(t, s, "log", "0\nann\nbob\ncarol\n")
+	hist, err := s.History(ctx, "log", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var authors []string
+	for _, r := range hist {
+		authors = append(authors, r.Author.Name)
+	}
+	if want := []string{"carol", "bob", "ann", "put"}; !slices.Equal(authors, want) {
+		t.Errorf("history authors %v, want %v", authors, want)
+	}
+	// Each commit holds its own step.
+	for i, want := range []string{"0\nann\nbob\n", "0\nann\n"} {
+		snap, err := s.At(ctx, hist[i+1].Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustGet(t, snap, "log", want)
+	}
+	// Another instance sees all of them.
+	other := open(t)
+	mustGet(t, other, "log", "0\nann\nbob\ncarol\n")
 }

@@ -109,56 +109,69 @@ func (s *Store) Batch(ctx context.Context, c kv.Commit, fn func(kv.Txn) error) (
 		return "", kv.ErrClosed
 	}
 	base := s.head()
-	t := &txn{base: base.files, writes: map[string][]byte{}}
+	t := &txn{base: base.files, writes: map[string][]byte{}, cur: map[string][]byte{}}
 	if err := fn(t); err != nil {
 		return "", err
 	}
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	files := maps.Clone(base.files)
-	changed := false
-	for k, v := range t.writes {
-		old, had := files[k]
-		switch {
-		case v == nil && had:
-			delete(files, k)
-			changed = true
-		case v != nil && (!had || string(old) != string(v)):
-			files[k] = v
-			changed = true
-		}
+	parts := t.parts
+	if len(t.cur) > 0 {
+		parts = append(parts, part{t.cur, c})
 	}
-	if !changed {
+	var made []*version
+	prev := base
+	for _, p := range parts {
+		files, changed := apply(prev.files, p.writes)
+		if !changed {
+			continue
+		}
+		author := p.commit.Author
+		if author.Time.IsZero() {
+			author.Time = s.now()
+		}
+		v := &version{files: files, parent: prev}
+		if prev == base && base.id == "" {
+			v.parent = nil // the empty store is no version
+		}
+		v.rev = kv.Revision{Author: author, Message: p.commit.Message}
+		made = append(made, v)
+		prev = v
+	}
+	if len(made) == 0 {
 		return base.id, nil
 	}
 	if failErr != nil {
 		return "", fmt.Errorf("%w: %w", kv.ErrUnavailable, failErr)
 	}
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
-	author := c.Author
-	if author.Time.IsZero() {
-		author.Time = s.now()
-	}
-	v := &version{
-		id:     strconv.Itoa(len(s.versions) + 1),
-		parent: base,
-		files:  files,
-	}
-	msg := c.Message
-	if t.msg != nil {
-		msg = *t.msg
-	}
-	v.rev = kv.Revision{Version: v.id, Author: author, Message: msg}
-	if base.id == "" {
-		v.parent = nil
-	}
 	s.mu.Lock()
-	s.versions = append(s.versions, v)
+	for _, v := range made {
+		v.id = strconv.Itoa(len(s.versions) + 1)
+		v.rev.Version = v.id
+		s.versions = append(s.versions, v)
+	}
 	s.mu.Unlock()
-	return v.id, nil
+	return prev.id, nil
+}
+
+// apply returns files with writes applied (nil deletes) and whether that
+// changed anything.
+func apply(files, writes map[string][]byte) (map[string][]byte, bool) {
+	out := maps.Clone(files)
+	changed := false
+	for k, v := range writes {
+		old, had := out[k]
+		switch {
+		case v == nil && had:
+			delete(out, k)
+			changed = true
+		case v != nil && (!had || string(old) != string(v)):
+			out[k] = v
+			changed = true
+		}
+	}
+	return out, changed
 }
 
 func (s *Store) Changes(ctx context.Context, from, to string) ([]kv.Change, error) {
@@ -248,11 +261,28 @@ func (v *version) Digest(_ context.Context, key string) (string, error) {
 // txn buffers writes over an immutable base; nil in writes is a delete.
 type txn struct {
 	base   map[string][]byte
-	writes map[string][]byte
-	msg    *string
+	writes map[string][]byte // every write, for reads
+	cur    map[string][]byte // writes since the last Split
+	parts  []part
 }
 
-func (t *txn) SetMessage(msg string) { t.msg = &msg }
+// part is the writes of one version of a batch.
+type part struct {
+	writes map[string][]byte
+	commit kv.Commit
+}
+
+func (t *txn) Split(c kv.Commit) {
+	if len(t.cur) > 0 {
+		t.parts = append(t.parts, part{t.cur, c})
+		t.cur = map[string][]byte{}
+	}
+}
+
+func (t *txn) stage(key string, data []byte) {
+	t.writes[key] = data
+	t.cur[key] = data
+}
 
 func (t *txn) Get(key string) ([]byte, error) {
 	if err := kv.CheckKey(key); err != nil {
@@ -287,7 +317,7 @@ func (t *txn) Put(key string, data []byte) error {
 	if data == nil {
 		data = []byte{}
 	}
-	t.writes[key] = slices.Clone(data)
+	t.stage(key, slices.Clone(data))
 	return nil
 }
 
@@ -314,7 +344,7 @@ func (t *txn) Delete(key string) error {
 	if _, err := t.Get(key); err != nil {
 		return err
 	}
-	t.writes[key] = nil
+	t.stage(key, nil)
 	return nil
 }
 
