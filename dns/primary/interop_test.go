@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/quercus-dev/quercus/dns/primary"
+	"github.com/quercus-dev/quercus/dns/tsig"
 	"github.com/quercus-dev/quercus/internal/peer"
 	kvgit "github.com/quercus-dev/quercus/kv/git"
 )
@@ -28,11 +29,12 @@ type running struct {
 	work       string
 	p          *primary.Primary
 	key        string // dig's -y argument
+	tkey       tsig.Key
 	metrics    string // URL
 	logs       *logBuf
 }
 
-func startPrimary(t *testing.T) *running {
+func startPrimary(t testing.TB) *running {
 	t.Helper()
 	dir := t.TempDir()
 	remote, key, err := primary.Demo(ctx, dir)
@@ -69,6 +71,7 @@ func startPrimary(t *testing.T) *running {
 	return &running{
 		addr: addr, port: addr[strings.LastIndex(addr, ":")+1:], remote: remote, work: work, p: p, logs: logs,
 		key:     strings.TrimSuffix(key.Algorithm, ".") + ":" + key.Name + ":" + key.Secret,
+		tkey:    key,
 		metrics: "http://" + hl.Addr().String(),
 	}
 }

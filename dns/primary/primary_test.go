@@ -169,7 +169,7 @@ func value(t *testing.T, reg *prometheus.Registry, name, zone string) float64 {
 
 func contextWithCancel() (context.Context, context.CancelFunc) { return context.WithCancel(ctx) }
 
-func listen(t *testing.T) (net.PacketConn, net.Listener) {
+func listen(t testing.TB) (net.PacketConn, net.Listener) {
 	t.Helper()
 	pc, ln, err := server.Listen("127.0.0.1:0")
 	if err != nil {
