@@ -29,6 +29,7 @@ peers:
 # make bench: every benchmark once, against real peers where it compares.
 bench: peers
 	QUERCUS_INTEROP=1 $(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./...
+	QUERCUS_INTEROP=1 $(GO) run ./bench/figures -go $(GO)
 
 # make fuzz: each fuzz target for FUZZTIME.
 fuzz:
