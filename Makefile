@@ -2,7 +2,7 @@
 GO       ?= go
 BINARIES := $(notdir $(wildcard cmd/*))
 GOFLAGS_BUILD := -trimpath -ldflags='-s -w -buildid='
-STATICCHECK_VERSION := 2025.1.1
+STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 10s
 
 .PHONY: all build test check peers bench fuzz lint deps clean

@@ -202,7 +202,7 @@ func (p *Primary) plan(tx kv.Txn, file, origin string, req *dns.Msg) (update.Pla
 	if err != nil {
 		return plan, "", &refusal{dns.RcodeServerFailure, err}
 	}
-	serial := z.Serial()
+	var serial uint32
 	if plan.SOA == nil { // RFC 2136 §3.6: raise it unless the update did
 		serial = zone.SerialNext(z.Serial(), p.cfg.Now())
 		if edited, err = zone.SetSerial(origin, edited, serial); err != nil {

@@ -195,13 +195,13 @@ func testTxn(t *testing.T, open Opener) {
 			return err
 		}
 		if b, err := tx.Get("a"); err != nil || string(b) != "changed" {
-			return fmt.Errorf("Get after Put = %q, %v", b, err)
+			return fmt.Errorf("get after put = %q, %v", b, err)
 		}
 		if err := tx.Delete("dir/b"); err != nil {
 			return err
 		}
 		if _, err := tx.Get("dir/b"); !errors.Is(err, kv.ErrNotFound) {
-			return fmt.Errorf("Get after Delete: %v", err)
+			return fmt.Errorf("get after delete: %v", err)
 		}
 		if err := tx.Delete("missing"); !errors.Is(err, kv.ErrNotFound) {
 			return fmt.Errorf("Delete(missing): %v, want ErrNotFound", err)

@@ -172,7 +172,8 @@ func query(t *testing.T, base, db, q string) []map[string]any {
 		t.Fatalf("%s: %s: %+v", q, resp.Status, r)
 	}
 	var rows []map[string]any
-	for _, s := range r.Results[0].Series {
+	if series := r.Results[0].Series; len(series) > 0 {
+		s := series[0] // one measurement queried, one series
 		for _, v := range s.Values {
 			row := make(map[string]any)
 			for i, c := range s.Columns {
@@ -180,7 +181,6 @@ func query(t *testing.T, base, db, q string) []map[string]any {
 			}
 			rows = append(rows, row)
 		}
-		break
 	}
 	return rows
 }
