@@ -13,15 +13,12 @@ import (
 	"github.com/quercus-dev/quercus/internal/peer"
 )
 
-// sendUpdate adds one A record with a signed UPDATE over TCP and fails
-// unless it is acknowledged.
-func sendUpdate(tb testing.TB, addr string, key tsig.Key, name string) {
+// exchangeSigned sends m signed with key over TCP and returns the
+// verified answer.
+func exchangeSigned(tb testing.TB, addr string, key tsig.Key, m *dns.Msg) *dns.Msg {
+	tb.Helper()
 	kr := tsig.NewKeyring(key)
 	p := &tsig.Provider{Keys: func() *tsig.Keyring { return kr }}
-	m := new(dns.Msg)
-	m.SetUpdate("example.com.")
-	rr, _ := dns.NewRR(name + " 300 IN A 192.0.2.1")
-	m.Insert([]dns.RR{rr})
 	if err := p.SignRequest(m, key.Name); err != nil {
 		tb.Fatal(err)
 	}
@@ -30,7 +27,17 @@ func sendUpdate(tb testing.TB, addr string, key tsig.Key, name string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if r.Rcode != dns.RcodeSuccess {
+	return r
+}
+
+// sendUpdate adds one A record with a signed UPDATE and fails unless it is
+// acknowledged.
+func sendUpdate(tb testing.TB, addr string, key tsig.Key, name string) {
+	m := new(dns.Msg)
+	m.SetUpdate("example.com.")
+	rr, _ := dns.NewRR(name + " 300 IN A 192.0.2.1")
+	m.Insert([]dns.RR{rr})
+	if r := exchangeSigned(tb, addr, key, m); r.Rcode != dns.RcodeSuccess {
 		tb.Fatalf("update %s: %s", name, dns.RcodeToString[r.Rcode])
 	}
 }
