@@ -29,6 +29,7 @@ type options struct {
 	bigZones       int           // zones the big one is split into
 	reps, bigReps  int           // repetitions of each timing (big: the big zone)
 	files          int           // files in the open figure
+	updates        int           // updates of the concurrent update figure
 	batchTime      time.Duration // length of one round-trip timing
 	timeout        time.Duration
 	binary, goTool string
@@ -44,6 +45,7 @@ func main() {
 	flag.IntVar(&o.reps, "reps", 5, "repetitions of each timing; the median is reported")
 	flag.IntVar(&o.bigReps, "big-reps", 3, "repetitions of the big-zone timings")
 	flag.IntVar(&o.files, "files", 10_000, "files in the repository of the open figure")
+	flag.IntVar(&o.updates, "updates", 200, "updates sent by the concurrent clients of the update figure; 0: skip")
 	flag.DurationVar(&o.batchTime, "batch-time", 3*time.Second, "length of each timing of the batch figure (at least 5 round-trips)")
 	flag.DurationVar(&o.timeout, "timeout", 2*time.Minute, "longest wait for a server's first answer")
 	flag.StringVar(&o.binary, "dns-primary", "", "dns-primary binary (empty: build ./cmd/dns-primary as `make build` does)")
@@ -179,6 +181,46 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		}
 		z.remove()
 	}
+	// Dynamic updates, beside knotd.
+	if o.updates > 0 && len(servers) > 1 && servers[1].name == "knotd" {
+		f, err := makeUpdateFixture(work)
+		if err != nil {
+			return err
+		}
+		knotd, _ := lookPath("knotd")
+		starts := []struct {
+			name  string
+			start func(dir string, port int) (*exec.Cmd, error)
+		}{
+			{"quercus", func(dir string, port int) (*exec.Cmd, error) { return quercusUpdates(binary, f, dir, port), nil }},
+			{"knotd", func(dir string, port int) (*exec.Cmd, error) { return knotUpdates(knotd, f, dir, port) }},
+		}
+		runs := map[string][]updateRun{}
+		for rep := 1; rep <= o.reps; rep++ {
+			for _, st := range starts {
+				progress("%s, dynamic updates, run %d/%d", st.name, rep, o.reps)
+				r, err := measureUpdates(ctx, st.name, st.start, f, 20, o.updates)
+				if err != nil {
+					return err
+				}
+				runs[st.name] = append(runs[st.name], r)
+			}
+		}
+		med := func(name string, f func(updateRun) float64) float64 {
+			var v []float64
+			for _, r := range runs[name] {
+				v = append(v, f(r))
+			}
+			return median(v)
+		}
+		lat := func(r updateRun) float64 { return float64(r.latency) / float64(time.Millisecond) }
+		rate := func(r updateRun) float64 { return r.rate }
+		rows = append(rows,
+			row{fmt.Sprintf("one signed update, sent to answered (%s-record zone)", short(updRecords)), "ms", false, o.reps, med("quercus", lat), "knotd", med("knotd", lat)},
+			row{fmt.Sprintf("acknowledged updates, %d clients over TCP", updClients), "1/s", true, o.reps, med("quercus", rate), "knotd", med("knotd", rate)},
+		)
+	}
+
 	// The storage figures of the foundation, beside the git command.
 	progress("creating a repository of %d files", o.files)
 	filesRepo, err := makeFilesRepo(work, o.files)
