@@ -400,3 +400,34 @@ func TestTCPPipelining(t *testing.T) {
 		}
 	}
 }
+
+// TestAXFROpen: with AXFROpen, transfers need no key.
+func TestAXFROpen(t *testing.T) {
+	set := authority.NewSet(parseZone(t, "example.com.", testZone))
+	srv, err := server.New(server.Config{Zones: func() *authority.Set { return set }, AXFROpen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, ln, err := server.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx, pc, ln); close(done) }()
+	defer func() { cancel(); <-done }()
+	ch, err := new(dns.Transfer).In(query("example.com.", dns.TypeAXFR), pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for env := range ch {
+		if env.Error != nil {
+			t.Fatal(env.Error)
+		}
+		n += len(env.RR)
+	}
+	if n != 6 { // SOA, NS, A, A, TXT, SOA
+		t.Errorf("unsigned AXFR gave %d records, want 6", n)
+	}
+}
