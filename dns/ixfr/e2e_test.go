@@ -1,7 +1,6 @@
 package ixfr_test
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"github.com/quercus-dev/quercus/dns/ixfr"
 	"github.com/quercus-dev/quercus/dns/server"
 	"github.com/quercus-dev/quercus/dns/tsig"
+	"github.com/quercus-dev/quercus/internal/dnstest"
 	"github.com/quercus-dev/quercus/internal/peer"
 )
 
@@ -31,23 +31,11 @@ func transferKey(t testing.TB) tsig.Key {
 func serve(t testing.TB, z *authority.Zone, src server.IXFRSource, keys *tsig.Keyring) string {
 	t.Helper()
 	set := authority.NewSet(z)
-	srv, err := server.New(server.Config{
+	return dnstest.Serve(t, server.Config{
 		Zones:    func() *authority.Set { return set },
 		Keys:     func() *tsig.Keyring { return keys },
 		Transfer: src,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, ln, err := server.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, pc, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return pc.LocalAddr().String()
 }
 
 // transferIn runs an IXFR from serial with miekg's client and returns the
@@ -60,17 +48,9 @@ func transferIn(t testing.TB, addr string, keys *tsig.Keyring, key tsig.Key, ser
 	if err := p.SignRequest(m, key.Name); err != nil {
 		t.Fatal(err)
 	}
-	tr := &dns.Transfer{TsigProvider: p}
-	envs, err := tr.In(m, addr)
+	rrs, err := dnstest.Transfer(addr, m, p)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var rrs []dns.RR
-	for env := range envs {
-		if env.Error != nil {
-			t.Fatalf("IXFR from %d: %v", serial, env.Error)
-		}
-		rrs = append(rrs, env.RR...)
+		t.Fatalf("IXFR from %d: %v", serial, err)
 	}
 	return rrs
 }

@@ -3,7 +3,6 @@ package notify_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -19,6 +18,7 @@ import (
 	"github.com/quercus-dev/quercus/dns/server"
 	"github.com/quercus-dev/quercus/dns/tsig"
 	"github.com/quercus-dev/quercus/dns/zone"
+	"github.com/quercus-dev/quercus/internal/dnstest"
 	"github.com/quercus-dev/quercus/internal/peer"
 	"github.com/quercus-dev/quercus/kv"
 	"github.com/quercus-dev/quercus/kv/mem"
@@ -76,23 +76,12 @@ func TestKnotSecondary(t *testing.T) {
 	xfr := key(t, "127.0.0.1.127.0.0.1._transfer.example.com.")
 	keys := tsig.NewKeyring(xfr)
 	src := &counted{IXFRSource: &ixfr.Source{Store: store}}
-	srv, err := server.New(server.Config{Zones: zones.Load, Keys: func() *tsig.Keyring { return keys }, Transfer: src})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, ln, err := server.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, pc, ln); close(done) }()
-	defer func() { cancel(); <-done }()
-	primaryPort := pc.LocalAddr().(*net.UDPAddr).Port
+	primary := netip.MustParseAddrPort(dnstest.Serve(t, server.Config{Zones: zones.Load, Keys: func() *tsig.Keyring { return keys }, Transfer: src}))
 
 	// The secondary.
 	knot := peer.StartKnotSecondary(t, peer.KnotSecondary{
 		Zone:    "example.com",
-		Primary: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(primaryPort)),
+		Primary: primary,
 		KeyName: xfr.Name, Secret: xfr.Secret,
 	})
 	peer.WaitSerial(t, knot, "example.com", 1, 15*time.Second) // the first transfer is AXFR: knot has nothing
@@ -103,7 +92,7 @@ func TestKnotSecondary(t *testing.T) {
 	n := &notify.Notifier{Keys: func() *tsig.Keyring { return keys }, Port: int(knot.Port()), Logger: testLogger(t), Metrics: notify.NewMetrics(reg)}
 	n.Notify(ctx, zones.Load().Zone("example.com."), nil)
 	n.Wait()
-	if c := count(t, reg, "quercus_dns_notifies_total", notify.Answered); c != 1 {
+	if c := dnstest.Metric(t, reg, "quercus_dns_notifies_total", "result", notify.Answered); c != 1 {
 		t.Fatalf("knotd did not answer the notify")
 	}
 	peer.WaitSerial(t, knot, "example.com", 2, 15*time.Second)

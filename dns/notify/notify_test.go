@@ -19,6 +19,7 @@ import (
 	"github.com/quercus-dev/quercus/dns/authority"
 	"github.com/quercus-dev/quercus/dns/notify"
 	"github.com/quercus-dev/quercus/dns/tsig"
+	"github.com/quercus-dev/quercus/internal/dnstest"
 )
 
 // received is one NOTIFY as the fake secondary saw it.
@@ -141,26 +142,6 @@ func zoneAt(t testing.TB, serial uint32) *authority.Zone {
 	return parse(t, fmt.Sprintf("@ SOA ns1 hostmaster %d 3600 900 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\n", serial))
 }
 
-// count returns a counter's value from reg, by its result label if any.
-func count(t testing.TB, reg *prometheus.Registry, name, result string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			if len(m.GetLabel()) == 0 || m.GetLabel()[0].GetValue() == result {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
-}
-
 func TestRetransmit(t *testing.T) {
 	const backoff = 40 * time.Millisecond
 	secondaryKey := key(t, "127.0.0.1.127.0.0.1._transfer.example.com.")
@@ -236,10 +217,10 @@ func TestRetransmit(t *testing.T) {
 					t.Errorf("notify %d came %v after the one before, want about %v", i, gap, wait)
 				}
 			}
-			if c := count(t, reg, "quercus_dns_notifies_total", tt.result); c != 1 {
+			if c := dnstest.Metric(t, reg, "quercus_dns_notifies_total", "result", tt.result); c != 1 {
 				t.Errorf("result %s counted %v times, want 1", tt.result, c)
 			}
-			if c := count(t, reg, "quercus_dns_notify_messages_total", ""); c != float64(tt.sent) {
+			if c := dnstest.Metric(t, reg, "quercus_dns_notify_messages_total", "", ""); c != float64(tt.sent) {
 				t.Errorf("%v messages counted, want %d", c, tt.sent)
 			}
 		})
@@ -308,7 +289,7 @@ func TestUnreachable(t *testing.T) {
 	if d := time.Since(start); d > 900*time.Millisecond {
 		t.Errorf("took %v, want no retransmission", d)
 	}
-	if c := count(t, reg, "quercus_dns_notifies_total", notify.Unreachable); c != 1 {
+	if c := dnstest.Metric(t, reg, "quercus_dns_notifies_total", "result", notify.Unreachable); c != 1 {
 		t.Errorf("unreachable counted %v times, want 1", c)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/quercus-dev/quercus/dns/primary"
 	"github.com/quercus-dev/quercus/dns/server"
+	"github.com/quercus-dev/quercus/internal/dnstest"
 	"github.com/quercus-dev/quercus/kv"
 	"github.com/quercus-dev/quercus/kv/mem"
 )
@@ -107,10 +108,10 @@ func TestLoadsZonesAndKeepsLastGood(t *testing.T) {
 	if !strings.Contains(logs.String(), "still serving the previous version") || !strings.Contains(logs.String(), "CNAME") {
 		t.Errorf("log does not say why:\n%s", logs.String())
 	}
-	if v := value(t, reg, "quercus_dns_zone_rejected_total", "example.com"); v != 1 {
+	if v := dnstest.Metric(t, reg, "quercus_dns_zone_rejected_total", "zone", "example.com"); v != 1 {
 		t.Errorf("rejected counter = %v, want 1", v)
 	}
-	if v := value(t, reg, "quercus_dns_zone_valid", "example.com"); v != 0 {
+	if v := dnstest.Metric(t, reg, "quercus_dns_zone_valid", "zone", "example.com"); v != 0 {
 		t.Errorf("valid gauge = %v, want 0", v)
 	}
 
@@ -142,29 +143,6 @@ func TestBadZoneNeverServed(t *testing.T) {
 	if z := p.Zones().Zone("example.org."); z == nil {
 		t.Error("the good zone beside it is not served")
 	}
-}
-
-// value reads one zone's series of a metric from reg.
-func value(t *testing.T, reg *prometheus.Registry, name, zone string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "zone" && l.GetValue() == zone {
-					return m.GetGauge().GetValue() + m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	t.Fatalf("no %s{zone=%q}", name, zone)
-	return 0
 }
 
 func contextWithCancel() (context.Context, context.CancelFunc) { return context.WithCancel(ctx) }

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -16,6 +15,7 @@ import (
 	"github.com/quercus-dev/quercus/dns/authority"
 	"github.com/quercus-dev/quercus/dns/server"
 	"github.com/quercus-dev/quercus/dns/tsig"
+	"github.com/quercus-dev/quercus/internal/dnstest"
 )
 
 const testZone = `$ORIGIN example.com.
@@ -81,7 +81,7 @@ func start(t *testing.T) *fixture {
 	many, _ := tsig.Generate("ops._update.many.test.", dns.HmacSHA384, strings.NewReader(strings.Repeat("m", 64)))
 	f := &fixture{keys: tsig.NewKeyring(upd, xfr, many), update: upd, transfer: xfr, notifies: make(chan string, 4), now: time.Now()}
 	set := authority.NewSet(parseZone(t, "example.com.", bigZone(t)), parseZone(t, "many.test.", manyZone(2000)))
-	srv, err := server.New(server.Config{
+	f.addr = dnstest.Serve(t, server.Config{
 		Zones: func() *authority.Set { return set },
 		Keys:  func() *tsig.Keyring { return f.keys },
 		Notify: func(zone string, key tsig.Key, from netip.AddrPort) {
@@ -89,18 +89,6 @@ func start(t *testing.T) *fixture {
 		},
 		Now: func() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, ln, err := server.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, pc, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	f.addr = pc.LocalAddr().String()
 	return f
 }
 
@@ -232,19 +220,7 @@ func (f *fixture) xfr(t *testing.T, key tsig.Key, qtype uint16, serial uint32) (
 	if err := p.SignRequest(m, key.Name); err != nil {
 		t.Fatal(err)
 	}
-	tr := &dns.Transfer{TsigProvider: p}
-	ch, err := tr.In(m, f.addr)
-	if err != nil {
-		return nil, err
-	}
-	var rrs []dns.RR
-	for env := range ch {
-		if env.Error != nil {
-			return rrs, env.Error
-		}
-		rrs = append(rrs, env.RR...)
-	}
-	return rrs, nil
+	return dnstest.Transfer(f.addr, m, p)
 }
 
 func TestAXFRWithKeys(t *testing.T) {
@@ -404,30 +380,12 @@ func TestTCPPipelining(t *testing.T) {
 // TestAXFROpen: with AXFROpen, transfers need no key.
 func TestAXFROpen(t *testing.T) {
 	set := authority.NewSet(parseZone(t, "example.com.", testZone))
-	srv, err := server.New(server.Config{Zones: func() *authority.Set { return set }, AXFROpen: true})
+	addr := dnstest.Serve(t, server.Config{Zones: func() *authority.Set { return set }, AXFROpen: true})
+	rrs, err := dnstest.Transfer(addr, query("example.com.", dns.TypeAXFR), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, ln, err := server.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, pc, ln); close(done) }()
-	defer func() { cancel(); <-done }()
-	ch, err := new(dns.Transfer).In(query("example.com.", dns.TypeAXFR), pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for env := range ch {
-		if env.Error != nil {
-			t.Fatal(env.Error)
-		}
-		n += len(env.RR)
-	}
-	if n != 6 { // SOA, NS, A, A, TXT, SOA
-		t.Errorf("unsigned AXFR gave %d records, want 6", n)
+	if n := len(rrs); n != 6 { // SOA, NS, A, A, TXT, SOA
+		t.Errorf("unsigned AXFR gave %d records, want 6", len(rrs))
 	}
 }
