@@ -61,11 +61,20 @@ func (f *Flags) Level() (slog.Level, error) {
 	return l, nil
 }
 
+// Secrets are never flags, which show in ps; these variables carry them.
+var secretEnv = [][2]string{
+	{"QUERCUS_GIT_TOKEN", "https remotes: a token, sent as the password"},
+	{"QUERCUS_GIT_USERNAME, _PASSWORD", "https remotes: user name and password"},
+	{"QUERCUS_SSH_KEY_PASSPHRASE", "ssh remotes: the passphrase of --ssh-key"},
+	{"QUERCUS_INFLUX_USERNAME, _PASSWORD", "--influx over http(s): basic authentication"},
+}
+
 // Parse parses args into fs after taking defaults from the environment:
 // a flag given on the command line wins over its QUERCUS_ variable, which
 // wins over the built-in default. Usage lists every flag with its default
-// and its variable.
-func Parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+// and its variable, the secrets read from the environment, and notes, the
+// service's own lines for the end of --help.
+func Parse(fs *flag.FlagSet, args []string, getenv func(string) string, notes ...string) error {
 	var bad error
 	fs.VisitAll(func(f *flag.Flag) {
 		if v := getenv(EnvName(f.Name)); v != "" && bad == nil {
@@ -77,11 +86,11 @@ func Parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
 	if bad != nil {
 		return bad
 	}
-	fs.Usage = func() { usage(fs) }
+	fs.Usage = func() { usage(fs, notes) }
 	return fs.Parse(args)
 }
 
-func usage(fs *flag.FlagSet) {
+func usage(fs *flag.FlagSet, notes []string) {
 	w := fs.Output()
 	fmt.Fprintf(w, "Usage of %s:\n", fs.Name())
 	fs.VisitAll(func(f *flag.Flag) {
@@ -92,4 +101,16 @@ func usage(fs *flag.FlagSet) {
 		}
 		fmt.Fprintf(w, "\n    \t%s\n    \t(default %q; env %s)\n", help, f.DefValue, EnvName(f.Name))
 	})
+	if fs.Lookup("remote") != nil {
+		fmt.Fprintf(w, "\nSecrets come only from the environment:\n")
+		for _, l := range secretEnv {
+			fmt.Fprintf(w, "  %-36s %s\n", l[0], l[1])
+		}
+	}
+	if len(notes) > 0 {
+		fmt.Fprintln(w)
+		for _, n := range notes {
+			fmt.Fprintln(w, n)
+		}
+	}
 }

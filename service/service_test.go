@@ -66,10 +66,10 @@ func TestHelpListsEveryFlagWithDefaultAndEnv(t *testing.T) {
 	fs.SetOutput(&out)
 	var f service.Flags
 	f.Register(fs, service.Flags{Listen: "127.0.0.1:5353"})
-	if err := service.Parse(fs, []string{"--help"}, func(string) string { return "" }); err != flag.ErrHelp {
+	if err := service.Parse(fs, []string{"--help"}, func(string) string { return "" }, "a note"); err != flag.ErrHelp {
 		t.Fatalf("--help: %v", err)
 	}
-	for _, want := range []string{"--listen", `"127.0.0.1:5353"`, "QUERCUS_LISTEN", "--remote", "--syslog", "--influx", "QUERCUS_LOG_LEVEL", "--ssh-known-hosts"} {
+	for _, want := range []string{"--listen", `"127.0.0.1:5353"`, "QUERCUS_LISTEN", "--remote", "--syslog", "--influx", "QUERCUS_LOG_LEVEL", "--ssh-known-hosts", "QUERCUS_GIT_TOKEN", "QUERCUS_SSH_KEY_PASSPHRASE", "a note"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q:\n%s", want, out.String())
 		}

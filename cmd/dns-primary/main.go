@@ -24,7 +24,12 @@ func main() {
 	poll := fs.Duration("poll", 0, "also fetch the remote this often (0: only on NOTIFY, /git-hook or restart)")
 	var also addrList
 	fs.Var(&also, "also-notify", "also send NOTIFY to these ADDR[:PORT]s (comma-separated, repeatable), on top of each zone's name servers and _transfer key secondaries")
-	if err := service.Parse(fs, os.Args[1:], os.Getenv); err != nil {
+	if err := service.Parse(fs, os.Args[1:], os.Getenv,
+		"Without --remote, dns-primary creates a demo repository in a temporary folder,",
+		"serves it and prints commands to try.",
+		"QUERCUS_HOOK_SECRET, if set, enables POST /git-hook on the --http port for a forge's",
+		"push webhook (the secret as Authorization: Bearer, X-Gitlab-Token or ?secret=).",
+	); err != nil {
 		os.Exit(2)
 	}
 	if err := run(f, *axfrOpen, *poll, also); err != nil {
