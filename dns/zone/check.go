@@ -196,26 +196,36 @@ func (c *checker) checkRRsets() {
 	type ttls struct {
 		name     string // as first written
 		min, max uint32
+		n        int // records in the RRset
 	}
 	sets := map[rrset]*ttls{}
 	var order []rrset
-	records := make(map[string]bool, len(c.z.Records))
+	setOf := make([]rrset, len(c.z.Records))
 	for i, rr := range c.z.Records {
 		h := rr.Header()
 		set := rrset{name: c.keys[i], class: h.Class, typ: h.Rrtype}
 		if sig, ok := rr.(*dns.RRSIG); ok {
 			set.covered = sig.TypeCovered // an RRSIG has the TTL of the RRset it covers
 		}
+		setOf[i] = set
 		if t := sets[set]; t == nil {
-			sets[set] = &ttls{name: h.Name, min: h.Ttl, max: h.Ttl}
+			sets[set] = &ttls{name: h.Name, min: h.Ttl, max: h.Ttl, n: 1}
 			order = append(order, set)
 		} else {
 			t.min, t.max = min(t.min, h.Ttl), max(t.max, h.Ttl)
+			t.n++
 		}
-
+	}
+	// A record can only repeat within its RRset: most RRsets hold one
+	// record, and their records need no key.
+	records := map[string]bool{}
+	for i, rr := range c.z.Records {
+		if sets[setOf[i]].n < 2 {
+			continue
+		}
 		key := recordKey(rr)
 		if records[key] {
-			c.add(h.Name, h.Rrtype, "record given twice (%s)", rdataText(rr, nil))
+			c.add(rr.Header().Name, rr.Header().Rrtype, "record given twice (%s)", rdataText(rr, nil))
 		}
 		records[key] = true
 	}
