@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 )
@@ -153,14 +154,23 @@ func badRecord(rr dns.RR, wire []byte) string {
 // empty reports whether rr has no data: miekg accepts such records, as in
 // an RFC 2136 UPDATE that deletes an RRset, leaving their fields zero.
 func empty(rr dns.RR) bool {
-	newRR, ok := dns.TypeToRR[rr.Header().Rrtype]
+	t := rr.Header().Rrtype
+	zero, ok := emptyText.Load(t)
 	if !ok {
-		return false
+		newRR, known := dns.TypeToRR[t]
+		if !known {
+			return false
+		}
+		z := newRR()
+		*z.Header() = *rr.Header()
+		// The data's text does not depend on the header: one per type.
+		zero, _ = emptyText.LoadOrStore(t, rdataText(z, nil))
 	}
-	zero := newRR()
-	*zero.Header() = *rr.Header()
-	return rdataText(rr, nil) == rdataText(zero, nil)
+	return rdataText(rr, nil) == zero.(string)
 }
+
+// emptyText caches, per type, the text of a record without data.
+var emptyText sync.Map // uint16 -> string
 
 // lineReader gives miekg's lexer the text one byte at a time (it then
 // buffers nothing) and knows the line of the last byte read: the line where
