@@ -148,7 +148,10 @@ func Run(ctx context.Context, cfg Config, serve func(context.Context, *Chassis) 
 				logger.Error("side port stopped", "err", err)
 			}
 		case <-ctx.Done():
-			logger.Info("shutting down", "cause", context.Cause(ctx))
+			// A second signal now stops the process at once, as operators
+			// expect when a graceful stop takes long (a big zone loading).
+			stop()
+			logger.Info("shutting down; a second signal stops at once", "cause", context.Cause(ctx))
 			select {
 			case err := <-serveErr:
 				if err != nil && !errors.Is(err, context.Canceled) {

@@ -1,13 +1,17 @@
 package service_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -241,5 +245,50 @@ func TestRunLogsToSyslog(t *testing.T) {
 			}
 			return
 		}
+	}
+}
+
+// TestSecondSignalStopsAtOnce runs this test binary again as a service
+// whose serve never returns; the first SIGTERM starts a graceful stop, the
+// second must end the process.
+func TestSecondSignalStopsAtOnce(t *testing.T) {
+	if os.Getenv("QUERCUS_TEST_STUCK_SERVICE") == "1" {
+		service.Run(context.Background(), service.Config{Name: "stuck", ShutdownTimeout: time.Hour},
+			func(ctx context.Context, c *service.Chassis) error {
+				fmt.Println("serving")
+				select {} // ignores ctx, as a long load would
+			})
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSecondSignalStopsAtOnce$")
+	cmd.Env = append(os.Environ(), "QUERCUS_TEST_STUCK_SERVICE=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-done:
+		t.Fatalf("the first signal ended the process (%v); it should wait for serve", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-done:
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
+			t.Errorf("process ended with %v, want killed by SIGTERM", err)
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the second signal did not stop the process")
 	}
 }
