@@ -14,6 +14,12 @@ import (
 func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	from := addrPort(w.RemoteAddr())
 	_, overTCP := w.RemoteAddr().(*net.TCPAddr)
+	if len(r.Question) != 1 {
+		// The header promised one question, the message held none:
+		// miekg unpacks a bare header without an error.
+		s.write(w, r, reply(r, dns.RcodeFormatError), overTCP)
+		return
+	}
 
 	key, refusal, tsigErr := s.authenticate(w, r)
 	if refusal != nil {

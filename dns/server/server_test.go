@@ -389,3 +389,28 @@ func TestAXFROpen(t *testing.T) {
 		t.Errorf("unsigned AXFR gave %d records, want 6", len(rrs))
 	}
 }
+
+// TestBareHeader: a header that promises a question and carries none is
+// answered FORMERR, and the server goes on serving.
+func TestBareHeader(t *testing.T) {
+	f := start(t)
+	conn, err := net.Dial("udp", f.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write([]byte{0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0})
+	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	buf := make([]byte, 512)
+	n, err := conn.Read(buf)
+	if err != nil {
+		t.Fatalf("no answer to a bare header: %v", err)
+	}
+	m := new(dns.Msg)
+	if err := m.Unpack(buf[:n]); err != nil || m.Rcode != dns.RcodeFormatError {
+		t.Errorf("answer %v, %v; want FORMERR", m, err)
+	}
+	if r := f.exchange(t, query("www.example.com.", dns.TypeA), "udp"); r.Rcode != dns.RcodeSuccess {
+		t.Errorf("after a bare header: %v", r)
+	}
+}

@@ -228,7 +228,10 @@ func (o *objects) write(base plumbing.Hash, edits map[string]*edit) (plumbing.Ha
 			return plumbing.ZeroHash, err
 		}
 		if h.IsZero() {
-			delete(entries, name)
+			// The folder is gone; a file written in its place stays.
+			if e, ok := entries[name]; ok && isDir(e) {
+				delete(entries, name)
+			}
 		} else {
 			entries[name] = object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: h}
 		}

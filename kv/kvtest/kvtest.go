@@ -185,6 +185,17 @@ func testShape(t *testing.T, open Opener) {
 	mustGet(t, s, "g/inner", "in")
 	old, _ := s.At(ctx, v)
 	mustGet(t, old, "g", "g")
+	// And back: the folder emptied and a file put in its place.
+	_, err = s.Batch(ctx, who("reshape"), func(tx kv.Txn) error {
+		if err := tx.Delete("g/inner"); err != nil {
+			return err
+		}
+		return tx.Put("g", []byte("file again"))
+	})
+	if err != nil {
+		t.Fatalf("delete folder then create file: %v", err)
+	}
+	mustGet(t, s, "g", "file again")
 }
 
 func testTxn(t *testing.T, open Opener) {
