@@ -66,6 +66,7 @@ type Primary struct {
 
 	kick    chan struct{} // asks the refresh loop to fetch now
 	updates chan *pending // to the committer
+	stopped chan struct{} // closed when the committer has stopped
 
 	serving atomic.Pointer[context.Context] // Serve's, for notifies sent after updates
 }
@@ -93,7 +94,7 @@ func New(ctx context.Context, cfg Config) (*Primary, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	p := &Primary{cfg: cfg, loaded: map[string]*served{}, kick: make(chan struct{}, 1), updates: make(chan *pending, maxGroup), metrics: newMetrics(cfg.Registry)}
+	p := &Primary{cfg: cfg, loaded: map[string]*served{}, kick: make(chan struct{}, 1), updates: make(chan *pending, maxGroup), stopped: make(chan struct{}), metrics: newMetrics(cfg.Registry)}
 	p.zones.Store(authority.NewSet())
 	p.keys.Store(tsig.NewKeyring())
 	p.notifier = &notify.Notifier{

@@ -53,7 +53,12 @@ func (p *Primary) raiseSerials(ctx context.Context) bool {
 			return tx.Put(s.file, edited)
 		})
 		if err != nil {
-			p.cfg.Logger.Error("raising a serial failed; serving the previous version", "zone", s.file, "err", err)
+			p.cfg.Logger.Error("raising a serial failed; serving the previous version until a refresh succeeds", "zone", s.file, "err", err)
+			// The head did not move: make the next reload look at the
+			// files again, or the change would wait for another commit.
+			p.reloadMu.Lock()
+			p.version = ""
+			p.reloadMu.Unlock()
 			continue
 		}
 		p.cfg.Logger.Info("serial raised", "zone", s.file, "from", s.served, "to", serial)

@@ -66,9 +66,22 @@ func (p *Primary) handleUpdate(ctx context.Context, req *dns.Msg, key *tsig.Key,
 	case p.updates <- u:
 	case <-ctx.Done():
 		return reply(dns.RcodeServerFailure)
+	case <-p.stopped:
+		return reply(dns.RcodeServerFailure)
 	}
-	// The committer always answers: it owns the update once queued.
-	return reply(<-u.done)
+	select {
+	case rcode := <-u.done:
+		return reply(rcode)
+	case <-p.stopped:
+		// Shutting down. If the committer took this update it answers
+		// u.done first; otherwise it was never applied.
+		select {
+		case rcode := <-u.done:
+			return reply(rcode)
+		default:
+			return reply(dns.RcodeServerFailure)
+		}
+	}
 }
 
 // commitLoop takes the queued updates in arrival order and commits those
@@ -76,6 +89,7 @@ func (p *Primary) handleUpdate(ctx context.Context, req *dns.Msg, key *tsig.Key,
 // more than an update, so busy zones stay fast. Updates to one branch are
 // serialized anyway, whatever their zone.
 func (p *Primary) commitLoop(ctx context.Context) {
+	defer close(p.stopped)
 	for {
 		var group []*pending
 		select {
@@ -120,7 +134,15 @@ func (p *Primary) commitGroup(ctx context.Context, group []*pending) {
 	if len(live) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	// The group must be answered before its most impatient update's
+	// deadline.
+	deadline := live[0].deadline
+	for _, u := range live {
+		if u.deadline.Before(deadline) {
+			deadline = u.deadline
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, deadline.Sub(p.cfg.Now()))
 	defer cancel()
 	rcodes := make([]int, len(live))
 	plans := make([]update.Plan, len(live))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"strings"
 
 	"github.com/miekg/dns"
 
@@ -97,7 +98,16 @@ func (s *Server) writeStatus(w dns.ResponseWriter, r, m *dns.Msg, overTCP bool, 
 		m.SetEdns0(DefaultUDPSize, false)
 	}
 	if !overTCP {
-		m.Truncate(size)
+		room := 0
+		if t := r.IsTsig(); t != nil {
+			room = tsigRoom(t) // the signature comes after truncation
+		}
+		m.Truncate(size - room)
+		// miekg never truncates below 512 bytes: make room for the
+		// signature ourselves, dropping records from the end.
+		for room > 0 && m.Len()+room > size && dropLast(m) {
+			m.Truncated = true
+		}
 	}
 	s.sign(r, m, tsigStatus)
 	if err := w.WriteMsg(m); err != nil {
@@ -118,4 +128,37 @@ func addrPort(a net.Addr) netip.AddrPort {
 // zoneFor is the served zone a transfer or notify names exactly.
 func (s *Server) zoneFor(name string) *authority.Zone {
 	return s.cfg.Zones().Zone(dns.CanonicalName(name))
+}
+
+// tsigRoom is the most the TSIG record signing an answer to t can take:
+// the longest MAC (hmac-sha512) and the six bytes of a BADTIME's data.
+func tsigRoom(t *dns.TSIG) int {
+	return dns.Len(&dns.TSIG{
+		Hdr:       dns.RR_Header{Name: t.Hdr.Name, Rrtype: dns.TypeTSIG, Class: dns.ClassANY},
+		Algorithm: t.Algorithm,
+		MACSize:   64,
+		MAC:       strings.Repeat("00", 64),
+		OtherLen:  6,
+		OtherData: "000000000000",
+	})
+}
+
+// dropLast removes the last record of m, OPT aside, for truncation.
+func dropLast(m *dns.Msg) bool {
+	m.Compress = true
+	for i := len(m.Extra) - 1; i >= 0; i-- {
+		if m.Extra[i].Header().Rrtype != dns.TypeOPT {
+			m.Extra = append(m.Extra[:i], m.Extra[i+1:]...)
+			return true
+		}
+	}
+	switch {
+	case len(m.Ns) > 0:
+		m.Ns = m.Ns[:len(m.Ns)-1]
+	case len(m.Answer) > 0:
+		m.Answer = m.Answer[:len(m.Answer)-1]
+	default:
+		return false
+	}
+	return true
 }

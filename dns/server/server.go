@@ -133,6 +133,11 @@ func (s *Server) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) 
 	}
 	udp, tcp := mk(), mk()
 	udp.PacketConn, tcp.Listener = pc, ln
+	// miekg cannot shut down a server that has not started yet: wait for
+	// both before watching ctx.
+	started := make(chan struct{}, 2)
+	udp.NotifyStartedFunc = func() { started <- struct{}{} }
+	tcp.NotifyStartedFunc = func() { started <- struct{}{} }
 	s.mu.Lock()
 	s.servers = append(s.servers, udp, tcp)
 	s.mu.Unlock()
@@ -140,9 +145,18 @@ func (s *Server) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) 
 	go func() { errs <- udp.ActivateAndServe() }()
 	go func() { errs <- tcp.ActivateAndServe() }()
 	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-errs:
+	for up := 0; up < 2 && err == nil; {
+		select {
+		case <-started:
+			up++
+		case err = <-errs:
+		}
+	}
+	if err == nil {
+		select {
+		case <-ctx.Done():
+		case err = <-errs:
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -414,3 +414,24 @@ func TestBareHeader(t *testing.T) {
 		t.Errorf("after a bare header: %v", r)
 	}
 }
+
+// TestSignedTruncation: a signed answer truncated for UDP still fits the
+// client's buffer once its TSIG record is added, and verifies.
+func TestSignedTruncation(t *testing.T) {
+	f := start(t)
+	for _, key := range []tsig.Key{f.update, f.transfer} { // sha256, sha512
+		p := &tsig.Provider{Keys: func() *tsig.Keyring { return f.keys }}
+		m := query("big.example.com.", dns.TypeTXT)
+		p.SignRequest(m, key.Name)
+		// miekg's client reads at most 512 bytes without EDNS and checks
+		// the signature of what it read.
+		c := &dns.Client{Net: "udp", TsigProvider: p, Timeout: 2 * time.Second}
+		r, _, err := c.Exchange(m, f.addr)
+		if err != nil {
+			t.Fatalf("%s: %v", key.Algorithm, err)
+		}
+		if !r.Truncated || r.IsTsig() == nil {
+			t.Errorf("%s: want a signed, truncated answer: %v", key.Algorithm, r)
+		}
+	}
+}

@@ -321,9 +321,13 @@ func (s *Store) Batch(ctx context.Context, c kv.Commit, fn func(kv.Txn) error) (
 		}
 		// Learn why the push failed: lost answer, moved remote, or a
 		// remote we cannot reach. The view moves only to what the
-		// remote really holds.
-		remote, err := s.fetch(ctx)
+		// remote really holds. The caller's deadline may be what ended
+		// the push, and the push may still have landed: ask anyway.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
+		remote, err := s.fetch(fctx)
+		cancel()
 		if err != nil {
+			s.cfg.Logger.Warn("git: push failed and the remote cannot be asked whether it landed", "remote", redact(s.url), "commit", short(commit), "err", err)
 			return "", pushErr
 		}
 		// The push may have landed and another writer built on it before
