@@ -52,13 +52,26 @@ func loadZone(name string, src []byte) (*zone.Zone, *authority.Zone, error) {
 	return z, a, nil
 }
 
-// loadKeys reads every key file of a snapshot. Problems with single keys
-// are reported and the keys skipped; the rest stay usable.
-func loadKeys(ctx context.Context, snap kv.Snapshot, entries []kv.Entry) (*tsig.Keyring, []error) {
-	var keys []tsig.Key
+// keyFile is the keys of one key file as last loaded.
+type keyFile struct {
+	digest string
+	keys   []tsig.Key
+}
+
+// loadKeys reads the key files of a snapshot. A file whose new version
+// has problems keeps its last good version, as zones do, so that a typo
+// in _keys cannot lock every client out; a file seen for the first time
+// serves the keys that did parse.
+func loadKeys(ctx context.Context, snap kv.Snapshot, entries []kv.Entry, old map[string]keyFile) (*tsig.Keyring, map[string]keyFile, []error) {
+	next := map[string]keyFile{}
 	var errs []error
 	for _, e := range entries {
 		if !zone.IsKeyFile(e.Key) {
+			continue
+		}
+		prev, had := old[e.Key]
+		if had && prev.digest == e.Digest {
+			next[e.Key] = prev
 			continue
 		}
 		b, err := snap.Get(ctx, e.Key)
@@ -68,15 +81,23 @@ func loadKeys(ctx context.Context, snap kv.Snapshot, entries []kv.Entry) (*tsig.
 		}
 		ks, problems, err := tsig.ParseKeyFile(e.Key, b)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("key file %s: %w", e.Key, err))
-			continue
+			problems = append(problems, tsig.Problem{File: e.Key, Msg: err.Error()})
 		}
 		for _, p := range problems {
 			errs = append(errs, fmt.Errorf("key file %s: %s", e.Key, p))
 		}
-		keys = append(keys, ks...)
+		if len(problems) > 0 && had {
+			errs = append(errs, fmt.Errorf("key file %s: keeping its previous version", e.Key))
+			next[e.Key] = prev
+			continue
+		}
+		next[e.Key] = keyFile{digest: e.Digest, keys: ks}
 	}
-	return tsig.NewKeyring(keys...), errs
+	var keys []tsig.Key
+	for _, e := range entries { // in file order, so a repeated name resolves the same way each time
+		keys = append(keys, next[e.Key].keys...)
+	}
+	return tsig.NewKeyring(keys...), next, errs
 }
 
 // topLevel keeps the files at the repository's top level, where zones

@@ -61,6 +61,7 @@ type Primary struct {
 
 	reloadMu sync.Mutex // one reload at a time; never held by queries
 	loaded   map[string]*served
+	keyFiles map[string]keyFile
 	version  string
 	stale    []staleSerial // changed content, serial not raised
 
@@ -127,6 +128,9 @@ func New(ctx context.Context, cfg Config) (*Primary, error) {
 
 // Zones returns the zones served now.
 func (p *Primary) Zones() *authority.Set { return p.zones.Load() }
+
+// Keys returns the TSIG keys in force now.
+func (p *Primary) Keys() *tsig.Keyring { return p.keys.Load() }
 
 // Serve answers DNS on the given sockets and keeps the zones fresh until
 // ctx ends.
@@ -213,7 +217,7 @@ func (p *Primary) reload(ctx context.Context) ([]*authority.Zone, error) {
 	var raised []*authority.Zone
 	p.stale = nil
 	entries = topLevel(entries)
-	keys, keyErrs := loadKeys(ctx, snap, entries)
+	keys, keyFiles, keyErrs := loadKeys(ctx, snap, entries, p.keyFiles)
 	for _, err := range keyErrs {
 		p.cfg.Logger.Warn("key skipped", "err", err)
 	}
@@ -275,7 +279,7 @@ func (p *Primary) reload(ctx context.Context) ([]*authority.Zone, error) {
 	}
 	p.zones.Store(authority.NewSet(zones...))
 	p.keys.Store(keys)
-	p.loaded, p.version = next, snap.Version()
+	p.loaded, p.version, p.keyFiles = next, snap.Version(), keyFiles
 	p.metrics.zones.Set(float64(len(next)))
 	return raised, nil
 }

@@ -188,3 +188,33 @@ func TestSerialRaised(t *testing.T) {
 		t.Errorf("last commit %+v", hist)
 	}
 }
+
+// TestKeysKeepLastGood: a broken key file keeps its previous keys, as a
+// broken zone keeps its previous version.
+func TestKeysKeepLastGood(t *testing.T) {
+	store := mem.New()
+	good := "ops._update.example.com. DNSKEY 0 3 163 " + strings.Repeat("A", 43) + "=\n"
+	write(t, store, "example.com", goodZone, "example.com._keys", good)
+	p, err := primary.New(ctx, primary.Config{Store: store, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.Keys().Key("ops._update.example.com."); !ok {
+		t.Fatal("key not loaded")
+	}
+	write(t, store, "example.com._keys", good+"new._update.example.com. DNSKEY 0 3 163 (broken\n")
+	p.Refresh(ctx)
+	if _, ok := p.Keys().Key("ops._update.example.com."); !ok {
+		t.Error("a broken key file dropped the keys it had")
+	}
+	if _, ok := p.Keys().Key("new._update.example.com."); ok {
+		t.Error("a key from the broken version is in force")
+	}
+	write(t, store, "example.com._keys", "new._update.example.com. DNSKEY 0 3 163 QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=\n")
+	p.Refresh(ctx)
+	_, oldOK := p.Keys().Key("ops._update.example.com.")
+	_, newOK := p.Keys().Key("new._update.example.com.")
+	if oldOK || !newOK {
+		t.Errorf("after a good version: old key %v, new key %v; want only the new", oldOK, newOK)
+	}
+}
