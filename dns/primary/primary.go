@@ -62,6 +62,7 @@ type Primary struct {
 	reloadMu sync.Mutex // one reload at a time; never held by queries
 	loaded   map[string]*served
 	keyFiles map[string]keyFile
+	rejected map[string]string // file -> digest of the version rejected
 	version  string
 	stale    []staleSerial // changed content, serial not raised
 
@@ -216,6 +217,7 @@ func (p *Primary) reload(ctx context.Context) ([]*authority.Zone, error) {
 	}
 	var raised []*authority.Zone
 	p.stale = nil
+	rejected := map[string]string{}
 	entries = topLevel(entries)
 	keys, keyFiles, keyErrs := loadKeys(ctx, snap, entries, p.keyFiles)
 	for _, err := range keyErrs {
@@ -231,12 +233,21 @@ func (p *Primary) reload(ctx context.Context) ([]*authority.Zone, error) {
 			next[e.Key] = old
 			continue
 		}
+		if p.rejected[e.Key] == e.Digest {
+			// Rejected already and logged: not again at every commit.
+			rejected[e.Key] = e.Digest
+			if old != nil {
+				next[e.Key] = old
+			}
+			continue
+		}
 		src, err := snap.Get(ctx, e.Key)
 		if err != nil {
 			return nil, err
 		}
 		z, a, err := loadZone(e.Key, src)
 		if err != nil {
+			rejected[e.Key] = e.Digest
 			p.metrics.rejected.WithLabelValues(e.Key).Inc()
 			p.metrics.valid.WithLabelValues(e.Key).Set(0)
 			if old != nil {
@@ -279,7 +290,7 @@ func (p *Primary) reload(ctx context.Context) ([]*authority.Zone, error) {
 	}
 	p.zones.Store(authority.NewSet(zones...))
 	p.keys.Store(keys)
-	p.loaded, p.version, p.keyFiles = next, snap.Version(), keyFiles
+	p.loaded, p.version, p.keyFiles, p.rejected = next, snap.Version(), keyFiles, rejected
 	p.metrics.zones.Set(float64(len(next)))
 	return raised, nil
 }

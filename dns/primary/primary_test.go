@@ -115,6 +115,16 @@ func TestLoadsZonesAndKeepsLastGood(t *testing.T) {
 		t.Errorf("valid gauge = %v, want 0", v)
 	}
 
+	// Another commit elsewhere: the bad file is not judged (or counted)
+	// again.
+	write(t, store, "example.org", strings.Replace(otherZone, "198.51.100.1", "198.51.100.2", 1))
+	if err := p.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v := dnstest.Metric(t, reg, "quercus_dns_zone_rejected_total", "zone", "example.com"); v != 1 {
+		t.Errorf("rejected counter = %v after an unrelated commit, want still 1", v)
+	}
+
 	// Fixed, with a new serial: served.
 	write(t, store, "example.com", strings.Replace(strings.Replace(goodZone, "192.0.2.1", "192.0.2.2", 1), "hostmaster 1", "hostmaster 2", 1))
 	p.Refresh(ctx)
