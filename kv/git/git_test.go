@@ -202,3 +202,27 @@ func TestAuthFromEnv(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchHeedsContextWhileWaiting: a batch waiting behind another
+// writer gives up when its context ends.
+func TestBatchHeedsContextWhileWaiting(t *testing.T) {
+	peer.Require(t, "git")
+	s := open(t, bareRepo(t))
+	inside, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		s.Batch(ctx, commit("slow", "slow"), func(tx kv.Txn) error {
+			close(inside)
+			<-release
+			return tx.Put("slow", []byte("x"))
+		})
+		close(done)
+	}()
+	<-inside
+	defer func() { close(release); <-done }()
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	_, err := s.Batch(short, commit("waiter", "waiter"), func(tx kv.Txn) error { return tx.Put("w", []byte("x")) })
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Batch behind a slow writer: %v, want the deadline", err)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,7 +52,9 @@ type Store struct {
 	obj    *objects
 	remote *gogit.Remote
 
-	wmu    sync.Mutex // serializes Batch and Refresh, which move head
+	// writer serializes Batch and Refresh, which move head: a one-slot
+	// channel rather than a mutex, so that waiting for it heeds ctx.
+	writer chan struct{}
 	head   atomic.Pointer[snapshot]
 	closed atomic.Bool
 }
@@ -86,7 +87,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	st := newStorage()
 	remote := gogit.NewRemote(st, &config.RemoteConfig{Name: "origin", URLs: []string{url}})
-	s := &Store{cfg: cfg, url: url, st: st, obj: newObjects(st), remote: remote}
+	s := &Store{cfg: cfg, url: url, st: st, obj: newObjects(st), remote: remote, writer: make(chan struct{}, 1)}
 	if branch == "" {
 		var err error
 		if branch, err = s.defaultBranch(ctx); err != nil {
@@ -103,6 +104,18 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	return s, nil
 }
+
+// lock waits for the writer's slot, or for ctx to end.
+func (s *Store) lock(ctx context.Context) error {
+	select {
+	case s.writer <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Store) unlock() { <-s.writer }
 
 // Branch returns the branch the store follows.
 func (s *Store) Branch() string { return s.branch.Short() }
@@ -266,8 +279,10 @@ func (s *Store) Refresh(ctx context.Context) (bool, error) {
 	if s.closed.Load() {
 		return false, kv.ErrClosed
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	if err := s.lock(ctx); err != nil {
+		return false, err
+	}
+	defer s.unlock()
 	remote, err := s.fetch(ctx)
 	if err != nil {
 		return false, err
@@ -287,8 +302,10 @@ func (s *Store) Batch(ctx context.Context, c kv.Commit, fn func(kv.Txn) error) (
 	if s.closed.Load() {
 		return "", kv.ErrClosed
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	if err := s.lock(ctx); err != nil {
+		return "", err
+	}
+	defer s.unlock()
 	for attempt := 0; ; attempt++ {
 		base := s.head.Load()
 		t := newTxn(base)
