@@ -217,6 +217,15 @@ func (p *Primary) plan(tx kv.Txn, file, origin string, req *dns.Msg) (update.Pla
 	if rcode != dns.RcodeSuccess {
 		return plan, "", &refusal{rcode, err}
 	}
+	if len(plan.Ignored) > 0 {
+		// RFC 2136 would skip these parts silently; we refuse the whole
+		// update so the client learns, and nothing changes.
+		var why []string
+		for _, ig := range plan.Ignored {
+			why = append(why, ig.RR.Header().Name+" "+dns.TypeToString[ig.RR.Header().Rrtype]+": "+ig.Reason)
+		}
+		return update.Plan{}, "", &refusal{dns.RcodeRefused, errors.New("the zone would be invalid: " + strings.Join(why, "; "))}
+	}
 	if plan.Empty() {
 		return plan, "", nil
 	}

@@ -20,10 +20,21 @@ type Plan struct {
 	// old one in Delete). The caller raises the serial only when SOA is
 	// nil and the plan is not empty (RFC 2136 §3.6).
 	SOA *dns.SOA
+	// Ignored lists the parts of the update that RFC 2136 §3.4.2 says to
+	// skip silently because they would break the zone: a CNAME beside
+	// other data, deleting the apex SOA or NS RRset or the last apex NS.
+	// A server may rather refuse the whole update, so the client learns.
+	Ignored []Ignored
 }
 
 // Empty reports whether the plan changes nothing.
 func (p Plan) Empty() bool { return len(p.Add) == 0 && len(p.Delete) == 0 }
+
+// Ignored is one part of an update skipped to keep the zone valid.
+type Ignored struct {
+	RR     dns.RR
+	Reason string
+}
 
 // Sections of an UPDATE message, for [Error.Section] (RFC 2136 §2).
 const (
@@ -77,10 +88,15 @@ func Apply(origin string, rrs []dns.RR, req *dns.Msg) (Plan, int, error) {
 
 // zone is the working state of one Apply.
 type zone struct {
-	origin string              // key of the zone's name
-	names  map[string][]dns.RR // records by owner key, as updated so far
-	before map[string][]dns.RR // records of the names changed, as they were
-	order  []string            // keys of the names changed, first change first
+	origin  string              // key of the zone's name
+	names   map[string][]dns.RR // records by owner key, as updated so far
+	before  map[string][]dns.RR // records of the names changed, as they were
+	order   []string            // keys of the names changed, first change first
+	ignored []Ignored
+}
+
+func (z *zone) ignore(rr dns.RR, reason string) {
+	z.ignored = append(z.ignored, Ignored{RR: rr, Reason: reason})
 }
 
 func newZone(origin string, rrs []dns.RR) *zone {
@@ -274,6 +290,7 @@ func (z *zone) update(rr dns.RR) {
 		// §3.4.2.3: delete the RRset, or every RRset at the name, but
 		// never the apex SOA or NS.
 		if apex && (h.Rrtype == dns.TypeSOA || h.Rrtype == dns.TypeNS) {
+			z.ignore(rr, "the apex "+dns.TypeToString[h.Rrtype]+" RRset is never deleted")
 			return
 		}
 		z.remove(key, func(r dns.RR) bool {
@@ -309,7 +326,8 @@ func (z *zone) add(key string, apex bool, rr dns.RR) {
 	for _, r := range recs {
 		rt := r.Header().Rrtype
 		if t == dns.TypeCNAME && !cnameCompanion(rt) || rt == dns.TypeCNAME && !cnameCompanion(t) {
-			return // CNAME and other data (§3.4.2.2)
+			z.ignore(rr, "a CNAME cannot share its name with other data") // §3.4.2.2
+			return
 		}
 	}
 	var out []dns.RR
@@ -339,6 +357,7 @@ func (z *zone) add(key string, apex bool, rr dns.RR) {
 func (z *zone) deleteOne(key string, apex bool, rr dns.RR) {
 	t := rr.Header().Rrtype
 	if apex && t == dns.TypeSOA {
+		z.ignore(rr, "the SOA is never deleted")
 		return
 	}
 	match := func(r dns.RR) bool { return r.Header().Rrtype == t && sameRdata(r, rr) }
@@ -349,7 +368,11 @@ func (z *zone) deleteOne(key string, apex bool, rr dns.RR) {
 			n++
 		}
 	}
-	if n == 0 || apex && t == dns.TypeNS && n == len(z.rrset(key, dns.TypeNS)) {
+	if n == 0 {
+		return
+	}
+	if apex && t == dns.TypeNS && n == len(z.rrset(key, dns.TypeNS)) {
+		z.ignore(rr, "the last NS at the apex is never deleted")
 		return
 	}
 	z.remove(key, match)
@@ -372,7 +395,7 @@ func removeType(recs []dns.RR, t uint16) []dns.RR {
 // plan returns the net difference between the zone as it was and as it
 // is now, name by name.
 func (z *zone) plan() Plan {
-	var p Plan
+	p := Plan{Ignored: z.ignored}
 	for _, key := range z.order {
 		del, add := diff(z.before[key], z.names[key])
 		p.Delete = append(p.Delete, del...)

@@ -555,3 +555,41 @@ func TestError(t *testing.T) {
 		t.Errorf("nil message: rcode %d", rcode)
 	}
 }
+
+// TestIgnored: the parts RFC 2136 skips to keep a zone valid are reported,
+// so that a server can refuse them instead.
+func TestIgnored(t *testing.T) {
+	zone := testZone(t)
+	tests := []struct {
+		name   string
+		build  func(m *dns.Msg)
+		reason string
+	}{
+		{"CNAME beside data", func(m *dns.Msg) { m.Insert(rrs("www.example.com. 300 CNAME example.com.")) }, "CNAME"},
+		{"delete the apex NS RRset", func(m *dns.Msg) { m.RemoveRRset(rrs("example.com. 0 NS ns1.example.com.")) }, "apex NS"},
+		{"delete the SOA", func(m *dns.Msg) {
+			m.Remove(rrs("example.com. 0 SOA ns1.example.com. hostmaster.example.com. 100 7200 900 1209600 300"))
+		}, "SOA"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := new(dns.Msg)
+			m.SetUpdate("example.com.")
+			tc.build(m)
+			plan, rcode, err := Apply("example.com.", zone, m)
+			if rcode != dns.RcodeSuccess || err != nil {
+				t.Fatalf("rcode %s, %v", dns.RcodeToString[rcode], err)
+			}
+			if !plan.Empty() || len(plan.Ignored) != 1 || !strings.Contains(plan.Ignored[0].Reason, tc.reason) {
+				t.Errorf("plan %+v, want nothing done and one ignored part about %s", plan, tc.reason)
+			}
+		})
+	}
+	// Deleting everything at the apex keeps SOA and NS without complaint.
+	m := new(dns.Msg)
+	m.SetUpdate("example.com.")
+	m.RemoveName(rrs("example.com. 0 A 192.0.2.1"))
+	if plan, _, _ := Apply("example.com.", zone, m); len(plan.Ignored) != 0 {
+		t.Errorf("delete all at the apex reported %v", plan.Ignored)
+	}
+}
