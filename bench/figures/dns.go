@@ -51,7 +51,24 @@ func quercusServer(binary string) dnsServer {
 // file: state in dir, no journal, never writing the zone file back.
 func knotServer(binary string) dnsServer {
 	return dnsServer{name: "knotd", command: func(dir string, z *zoneFixture, port int) (*exec.Cmd, error) {
-		conf := fmt.Sprintf(`server:
+		conf := `template:
+  - id: default
+    storage: "` + dir + `"
+    journal-content: none
+    zonefile-sync: -1
+zone:
+`
+		for _, zf := range z.zones {
+			conf += fmt.Sprintf("  - domain: %s\n    file: \"%s\"\n", zf.origin, zf.file)
+		}
+		return knotCommand(binary, dir, port, conf)
+	}}
+}
+
+// knotCommand writes a knot.conf in dir: the server on 127.0.0.1:port
+// with its state in dir, warnings to stderr, then rest.
+func knotCommand(binary, dir string, port int, rest string) (*exec.Cmd, error) {
+	conf := fmt.Sprintf(`server:
     rundir: "%[1]s"
     listen: 127.0.0.1@%[2]d
 log:
@@ -59,22 +76,12 @@ log:
     any: warning
 database:
     storage: "%[1]s"
-template:
-  - id: default
-    storage: "%[1]s"
-    journal-content: none
-    zonefile-sync: -1
-zone:
-`, dir, port)
-		for _, zf := range z.zones {
-			conf += fmt.Sprintf("  - domain: %s\n    file: \"%s\"\n", zf.origin, zf.file)
-		}
-		path := filepath.Join(dir, "knot.conf")
-		if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-			return nil, err
-		}
-		return exec.Command(binary, "-c", path), nil
-	}}
+`, dir, port) + rest
+	path := filepath.Join(dir, "knot.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		return nil, err
+	}
+	return exec.Command(binary, "-c", path), nil
 }
 
 // nsdServer runs nsd in the foreground (-d) with every file it writes in

@@ -192,7 +192,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			name  string
 			start func(dir string, port int) (*exec.Cmd, error)
 		}{
-			{"quercus", func(dir string, port int) (*exec.Cmd, error) { return quercusUpdates(binary, f, dir, port), nil }},
+			{"quercus", func(dir string, port int) (*exec.Cmd, error) { return quercusUpdates(binary, f, dir, port) }},
 			{"knotd", func(dir string, port int) (*exec.Cmd, error) { return knotUpdates(knotd, f, dir, port) }},
 		}
 		runs := map[string][]updateRun{}

@@ -64,10 +64,15 @@ func makeUpdateFixture(dir string) (*updateFixture, error) {
 	return f, gitImport(f.repo, &in)
 }
 
-// quercusUpdates serves the fixture's repository; every update is a
-// commit pushed to it before the answer.
-func quercusUpdates(binary string, f *updateFixture, dir string, port int) *exec.Cmd {
-	return exec.Command(binary, "--remote", f.repo, "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--log-level", "warn")
+// quercusUpdates serves a fresh clone of the fixture's repository (the
+// runs before must not have added the records already); every update is
+// a commit pushed to it before the answer.
+func quercusUpdates(binary string, f *updateFixture, dir string, port int) (*exec.Cmd, error) {
+	repo := filepath.Join(dir, "upd.git")
+	if err := runCmd("", "git", "clone", "--bare", "--quiet", f.repo, repo); err != nil {
+		return nil, err
+	}
+	return exec.Command(binary, "--remote", repo, "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--http", "", "--log-level", "warn"), nil
 }
 
 // knotUpdates serves a copy of the zone file with knotd's defaults for
@@ -81,33 +86,20 @@ func knotUpdates(binary string, f *updateFixture, dir string, port int) (*exec.C
 	if err := os.WriteFile(file, src, 0o644); err != nil {
 		return nil, err
 	}
-	conf := fmt.Sprintf(`server:
-    rundir: "%[1]s"
-    listen: 127.0.0.1@%[2]d
-log:
-  - target: stderr
-    any: warning
-database:
-    storage: "%[1]s"
-key:
-  - id: %[3]s
+	return knotCommand(binary, dir, port, fmt.Sprintf(`key:
+  - id: %[1]s
     algorithm: hmac-sha256
-    secret: %[4]s
+    secret: %[2]s
 acl:
   - id: update
-    key: %[3]s
+    key: %[1]s
     action: update
 zone:
-  - domain: %[5]s
-    storage: "%[1]s"
-    file: "%[6]s"
+  - domain: %[3]s
+    storage: "%[4]s"
+    file: "%[5]s"
     acl: update
-`, dir, port, f.key.Name, f.key.Secret, updOrigin, file)
-	path := filepath.Join(dir, "knot.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-		return nil, err
-	}
-	return exec.Command(binary, "-c", path), nil
+`, f.key.Name, f.key.Secret, updOrigin, dir, file))
 }
 
 // measureUpdates starts a server, waits for it to answer, then times
