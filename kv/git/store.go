@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -73,6 +74,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if url == "" {
 		return nil, errNoRemote
 	}
+	url, err := fileURL(url)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Retries <= 0 {
 		cfg.Retries = 10
 	}
@@ -116,6 +121,22 @@ func (s *Store) lock(ctx context.Context) error {
 }
 
 func (s *Store) unlock() { <-s.writer }
+
+// fileURL turns a plain path into a file:// URL. go-git pushes to a plain
+// path by walking everything the remote holds (its "local" shortcut),
+// which grows with the history; to a file:// URL it sends what the
+// remote lacks, as over the network.
+func fileURL(remote string) (string, error) {
+	ep, err := transport.NewEndpoint(remote)
+	if err != nil || ep.Protocol != "file" || strings.HasPrefix(remote, "file://") {
+		return remote, nil
+	}
+	abs, err := filepath.Abs(remote)
+	if err != nil {
+		return "", fmt.Errorf("git: remote %s: %w", remote, err)
+	}
+	return "file://" + abs, nil
+}
 
 // Branch returns the branch the store follows.
 func (s *Store) Branch() string { return s.branch.Short() }
