@@ -101,20 +101,31 @@ func New(cfg Config) (*Server, error) {
 }
 
 // Listen binds UDP and TCP on addr, so that the caller can sandbox itself
-// before serving.
+// before serving. With port 0 both get the same free port.
 func Listen(addr string) (net.PacketConn, net.Listener, error) {
-	pc, err := net.ListenPacket("udp", addr)
+	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, nil, err
 	}
-	// Bind TCP on the port UDP got, which matters for port 0.
-	tcpAddr := pc.LocalAddr().String()
-	ln, err := net.Listen("tcp", tcpAddr)
-	if err != nil {
+	tries := 1
+	if port == "0" {
+		// The port UDP got may be taken for TCP: try another.
+		tries = 20
+	}
+	for i := 0; ; i++ {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln, nil
+		}
 		pc.Close()
-		return nil, nil, err
+		if i+1 >= tries {
+			return nil, nil, err
+		}
 	}
-	return pc, ln, nil
 }
 
 // Serve answers on the given sockets until ctx ends.
