@@ -64,7 +64,8 @@ type Notifier struct {
 	slots    chan struct{} // one per target being notified
 	wg       sync.WaitGroup
 	mu       sync.Mutex
-	pending  map[string]*job // by zone origin
+	pending  map[string]*job   // by zone origin
+	newest   map[string]uint32 // the newest serial notified, by zone origin
 }
 
 // job is the notification of one serial of one zone.
@@ -105,6 +106,7 @@ func (n *Notifier) init() {
 		}
 		n.slots = make(chan struct{}, n.MaxInFlight)
 		n.pending = map[string]*job{}
+		n.newest = map[string]uint32{}
 	})
 }
 
@@ -117,12 +119,15 @@ func (n *Notifier) Notify(ctx context.Context, z *authority.Zone, also []netip.A
 	n.init()
 	origin, serial := z.Origin(), z.SOA().Serial
 	n.mu.Lock()
+	// An older serial than one already notified is stale, also once that
+	// notification has ended.
+	if newest, ok := n.newest[origin]; ok && zone.SerialLess(serial, newest) {
+		n.mu.Unlock()
+		n.Logger.Debug("notify: a newer serial was notified", "zone", origin, "serial", serial, "newest", newest)
+		return
+	}
+	n.newest[origin] = serial
 	if old := n.pending[origin]; old != nil {
-		if zone.SerialLess(serial, old.serial) {
-			n.mu.Unlock()
-			n.Logger.Debug("notify: newer serial being notified", "zone", origin, "serial", serial, "pending", old.serial)
-			return
-		}
 		old.cancel()
 	}
 	ctx, cancel := context.WithCancel(ctx)
