@@ -1,7 +1,6 @@
 package primary_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -51,11 +50,7 @@ func startPrimary(t testing.TB) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, ln := listen(t)
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { p.Serve(sctx, pc, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	addr := serve(t, p)
 
 	hs := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})}
 	hl, err := net.Listen("tcp", "127.0.0.1:0")
@@ -67,7 +62,6 @@ func startPrimary(t testing.TB) *running {
 
 	work := filepath.Join(dir, "work")
 	peer.Run(t, "", "git", "clone", "-q", remote, work)
-	addr := pc.LocalAddr().String()
 	return &running{
 		addr: addr, port: addr[strings.LastIndex(addr, ":")+1:], remote: remote, work: work, p: p, logs: logs,
 		key:     strings.TrimSuffix(key.Algorithm, ".") + ":" + key.Name + ":" + key.Secret,

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -155,16 +154,19 @@ func TestBadZoneNeverServed(t *testing.T) {
 	}
 }
 
-func contextWithCancel() (context.Context, context.CancelFunc) { return context.WithCancel(ctx) }
-
-func listen(t testing.TB) (net.PacketConn, net.Listener) {
+// serve runs p on a loopback port until the test ends and returns the
+// address it answers DNS on.
+func serve(t testing.TB, p *primary.Primary) string {
 	t.Helper()
 	pc, ln, err := server.Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { pc.Close(); ln.Close() })
-	return pc, ln
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { p.Serve(sctx, pc, ln); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return pc.LocalAddr().String()
 }
 
 // TestSerialRaised: records changed without a serial increase are served

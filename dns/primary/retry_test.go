@@ -68,11 +68,7 @@ func TestUpdateRechecksPrerequisitesAfterRace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, ln := listen(t)
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { p.Serve(sctx, pc, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	addr := serve(t, p)
 
 	// "www exists as a CNAME" held when the primary last read the head.
 	m := new(dns.Msg)
@@ -81,7 +77,7 @@ func TestUpdateRechecksPrerequisitesAfterRace(t *testing.T) {
 	m.RRsetUsed([]dns.RR{cname})
 	add, _ := dns.NewRR("www2.example.com. 300 A 192.0.2.9")
 	m.Insert([]dns.RR{add})
-	r := exchangeSigned(t, pc.LocalAddr().String(), key, m)
+	r := exchangeSigned(t, addr, key, m)
 	if r.Rcode != dns.RcodeNXRrset {
 		t.Errorf("rcode %s, want NXRRSET: the prerequisite fails on the new head", dns.RcodeToString[r.Rcode])
 	}
