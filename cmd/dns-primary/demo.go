@@ -19,10 +19,10 @@ Ask it:
   dig @%[1]s -p %[2]s www.example.com A
   dig @%[1]s -p %[2]s nothing.example.com A          # NXDOMAIN, SOA in authority
   dig @%[1]s -p %[2]s host.lab.example.com A         # a referral with glue
-  dig @%[1]s -p %[2]s example.com AXFR -y %[4]s:%[5]s:%[6]s
+  dig @%[1]s -p %[2]s example.com AXFR -y %[4]s
 
 Change a record with a dynamic update; it becomes a commit in the repository:
-  nsupdate -y %[4]s:%[5]s:%[6]s <<EOF
+  nsupdate -y %[4]s <<EOF
   server %[1]s %[2]s
   update add hello.example.com. 300 A 192.0.2.99
   send
@@ -34,13 +34,5 @@ Change a zone with git; the server fetches every 2s in demo mode:
   $EDITOR example.com      # add a record, raise the serial
   git commit -am "add a record" && git push
 
-`, host, port, remote, algName(key.Algorithm), key.Name, key.Secret)
-}
-
-// algName is the algorithm as dig's -y wants it.
-func algName(alg string) string {
-	if len(alg) > 0 && alg[len(alg)-1] == '.' {
-		return alg[:len(alg)-1]
-	}
-	return alg
+`, host, port, remote, key.DigFlag())
 }

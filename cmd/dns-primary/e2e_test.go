@@ -106,7 +106,7 @@ func TestKnotSecondaryFollowsGitPush(t *testing.T) {
 	// Each dynamic update reaches knotd the same way: NOTIFY, then IXFR.
 	for i, serial := range []uint32{2026112203, 2026112204} {
 		script := fmt.Sprintf("server %s %d\nzone example.com.\nupdate add dyn%d.example.com. 300 A 192.0.2.%d\nsend\n", primaryAddr.Addr(), primaryAddr.Port(), i, 30+i)
-		cmd := exec.Command("nsupdate", "-y", strings.TrimSuffix(update.Algorithm, ".")+":"+update.Name+":"+update.Secret)
+		cmd := exec.Command("nsupdate", "-y", update.DigFlag())
 		cmd.Stdin = strings.NewReader(script)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("nsupdate: %v\n%s", err, out)

@@ -203,11 +203,11 @@ func diffKeys(w io.Writer, name string, old []byte, inOld bool, cur []byte, inNe
 		n, inNew := newKeys[k]
 		switch {
 		case !inOld:
-			fmt.Fprintf(w, "%s: + key %s %s\n", name, k, algName(n))
+			fmt.Fprintf(w, "%s: + key %s %s\n", name, k, n.AlgorithmName())
 		case !inNew:
-			fmt.Fprintf(w, "%s: - key %s %s\n", name, k, algName(o))
+			fmt.Fprintf(w, "%s: - key %s %s\n", name, k, o.AlgorithmName())
 		case o.Algorithm != n.Algorithm || o.Secret != n.Secret:
-			fmt.Fprintf(w, "%s: ~ key %s %s\n", name, k, algName(n))
+			fmt.Fprintf(w, "%s: ~ key %s %s\n", name, k, n.AlgorithmName())
 		}
 	}
 }
@@ -220,5 +220,3 @@ func keysByName(file string, src []byte) map[string]tsig.Key {
 	}
 	return m
 }
-
-func algName(k tsig.Key) string { return strings.TrimSuffix(k.Algorithm, ".") }

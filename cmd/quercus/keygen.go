@@ -57,9 +57,9 @@ Example:
 			}
 			fmt.Fprintf(e.stdout, "%s\n", k.Record())
 			fmt.Fprintf(e.stdout, "; %s key %s: %s on %s; the line above goes in %s\n",
-				algName(k), k.Name, k.Rights, where, file)
+				k.AlgorithmName(), k.Name, k.Rights, where, file)
 			fmt.Fprintf(e.stdout, "; quercus notify --key-file, QUERCUS_KEY: %s\n", k.Flag())
-			fmt.Fprintf(e.stdout, "; nsupdate -y, kdig -y: %s:%s:%s\n", algName(k), strings.TrimSuffix(k.Name, "."), k.Secret)
+			fmt.Fprintf(e.stdout, "; nsupdate -y, kdig -y: %s\n", k.DigFlag())
 			return exitOK
 		}
 	},

@@ -248,7 +248,7 @@ func (n *notifier) exchange(ctx context.Context, proto, zone string) (truncated 
 func tsigHint(code int, k tsig.Key) string {
 	switch code {
 	case dns.RcodeBadKey:
-		return fmt.Sprintf("the server does not know key %s (or not with %s)", k.Name, algName(k))
+		return fmt.Sprintf("the server does not know key %s (or not with %s)", k.Name, k.AlgorithmName())
 	case dns.RcodeBadSig:
 		return fmt.Sprintf("the server's secret for key %s differs from ours", k.Name)
 	case dns.RcodeBadTime:

@@ -64,7 +64,7 @@ func startPrimary(t testing.TB) *running {
 	peer.Run(t, "", "git", "clone", "-q", remote, work)
 	return &running{
 		addr: addr, port: addr[strings.LastIndex(addr, ":")+1:], remote: remote, work: work, p: p, logs: logs,
-		key:     strings.TrimSuffix(key.Algorithm, ".") + ":" + key.Name + ":" + key.Secret,
+		key:     key.DigFlag(),
 		tkey:    key,
 		metrics: "http://" + hl.Addr().String(),
 	}

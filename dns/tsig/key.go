@@ -59,7 +59,7 @@ type Key struct {
 
 // String describes k without its secret, so that keys can be logged.
 func (k Key) String() string {
-	s := []string{k.Name, strings.TrimSuffix(k.Algorithm, "."), k.Rights.String(), "on", k.Zone}
+	s := []string{k.Name, k.AlgorithmName(), k.Rights.String(), "on", k.Zone}
 	if k.Primary.IsValid() {
 		s = append(s, "primary", k.Primary.String())
 	}
@@ -316,8 +316,17 @@ func (k Key) Record() string {
 // foo._update.example.com:hmac-sha256:c2VjcmV0. Mind that it holds the
 // secret: prefer a file or the environment to argv, which ps shows.
 func (k Key) Flag() string {
-	return strings.TrimSuffix(k.Name, ".") + ":" + strings.TrimSuffix(k.Algorithm, ".") + ":" + k.Secret
+	return strings.TrimSuffix(k.Name, ".") + ":" + k.AlgorithmName() + ":" + k.Secret
 }
+
+// DigFlag is k as ALGORITHM:NAME:SECRET, the order dig, kdig, nsupdate
+// and knsupdate take after -y. It holds the secret, as Flag does.
+func (k Key) DigFlag() string {
+	return k.AlgorithmName() + ":" + strings.TrimSuffix(k.Name, ".") + ":" + k.Secret
+}
+
+// AlgorithmName is the algorithm as people write it: hmac-sha256.
+func (k Key) AlgorithmName() string { return strings.TrimSuffix(k.Algorithm, ".") }
 
 // ParseFlag is the inverse of Flag. It also takes robur's form with the
 // DNSKEY algorithm's name, foo._update.example.com:SHA256:c2VjcmV0.

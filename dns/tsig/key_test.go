@@ -301,3 +301,13 @@ func TestKeyring(t *testing.T) {
 		t.Error("nil Keyring is not empty")
 	}
 }
+
+func TestDigFlag(t *testing.T) {
+	k := Key{Name: "ops._update.example.com.", Algorithm: dns.HmacSHA256, Secret: "c2VjcmV0"}
+	if got, want := k.DigFlag(), "hmac-sha256:ops._update.example.com:c2VjcmV0"; got != want {
+		t.Errorf("DigFlag = %q, want %q", got, want)
+	}
+	if got := k.AlgorithmName(); got != "hmac-sha256" {
+		t.Errorf("AlgorithmName = %q", got)
+	}
+}
