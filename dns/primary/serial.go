@@ -36,7 +36,7 @@ func (p *Primary) raiseSerials(ctx context.Context) bool {
 	committed := false
 	for _, s := range stale {
 		serial := zone.SerialNext(s.served, p.cfg.Now())
-		edited, err := zone.SetSerial(dns.Fqdn(s.file), s.src, serial)
+		edited, _, err := zone.SetSerial(dns.Fqdn(s.file), s.src, serial)
 		if err != nil {
 			p.cfg.Logger.Error("zone changed without a serial increase and the serial cannot be raised; serving the previous version", "zone", s.file, "err", err)
 			continue

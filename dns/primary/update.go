@@ -233,16 +233,12 @@ func (p *Primary) plan(tx kv.Txn, file, origin string, req *dns.Msg) (update.Pla
 	if err != nil {
 		return plan, "", &refusal{dns.RcodeServerFailure, err}
 	}
-	var serial uint32
+	var nz *zone.Zone
 	if plan.SOA == nil { // RFC 2136 §3.6: raise it unless the update did
-		serial = zone.SerialNext(z.Serial(), p.cfg.Now())
-		if edited, err = zone.SetSerial(origin, edited, serial); err != nil {
-			return plan, "", &refusal{dns.RcodeServerFailure, err}
-		}
+		edited, nz, err = zone.SetSerial(origin, edited, zone.SerialNext(z.Serial(), p.cfg.Now()))
 	} else {
-		serial = plan.SOA.Serial
+		nz, err = zone.Parse(origin, edited)
 	}
-	nz, err := zone.Parse(origin, edited)
 	if err != nil {
 		return plan, "", &refusal{dns.RcodeServerFailure, err}
 	}
@@ -253,7 +249,7 @@ func (p *Primary) plan(tx kv.Txn, file, origin string, req *dns.Msg) (update.Pla
 		}
 		return plan, "", &refusal{dns.RcodeRefused, errors.New("the zone would be invalid: " + strings.Join(why, "; "))}
 	}
-	msg := fmt.Sprintf("%s: update, serial %d -> %d\n\n%s", strings.TrimSuffix(origin, "."), z.Serial(), serial, update.Describe(plan))
+	msg := fmt.Sprintf("%s: update, serial %d -> %d\n\n%s", strings.TrimSuffix(origin, "."), z.Serial(), nz.Serial(), update.Describe(plan))
 	return plan, msg, tx.Put(file, edited)
 }
 

@@ -10,18 +10,19 @@ import (
 // SetSerial returns src with the SOA serial replaced by serial, changing
 // only the bytes of that one number: comments, layout and every other
 // record stay as the human wrote them, so people and the server can share
-// the file in git. The result is parsed again to prove the edit.
-func SetSerial(origin string, src []byte, serial uint32) ([]byte, error) {
+// the file in git. The result is parsed again to prove the edit; the
+// parsed zone is returned with it, so callers need not parse it again.
+func SetSerial(origin string, src []byte, serial uint32) ([]byte, *Zone, error) {
 	before, err := Parse(origin, src)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if before.SOA() == nil {
-		return nil, errors.New("zone: no SOA to edit")
+		return nil, nil, errors.New("zone: no SOA to edit")
 	}
 	start, end, ok := soaSerialSpan(src)
 	if !ok {
-		return nil, errors.New("zone: could not find the SOA serial in the text")
+		return nil, nil, errors.New("zone: could not find the SOA serial in the text")
 	}
 	out := make([]byte, 0, len(src)+10)
 	out = append(out, src[:start]...)
@@ -30,7 +31,7 @@ func SetSerial(origin string, src []byte, serial uint32) ([]byte, error) {
 
 	after, err := Parse(origin, out)
 	if err != nil {
-		return nil, fmt.Errorf("zone: serial edit broke the file: %w", err)
+		return nil, nil, fmt.Errorf("zone: serial edit broke the file: %w", err)
 	}
 	// Every record but the SOA's serial must be as it was.
 	want := before.SOA()
@@ -38,14 +39,14 @@ func SetSerial(origin string, src []byte, serial uint32) ([]byte, error) {
 	want.Serial = serial
 	defer func() { want.Serial = saved }()
 	if len(after.Records) != len(before.Records) {
-		return nil, errors.New("zone: serial edit changed more than the serial")
+		return nil, nil, errors.New("zone: serial edit changed more than the serial")
 	}
 	for i, rr := range after.Records {
 		if rr.String() != before.Records[i].String() {
-			return nil, fmt.Errorf("zone: serial edit changed %s", before.Records[i])
+			return nil, nil, fmt.Errorf("zone: serial edit changed %s", before.Records[i])
 		}
 	}
-	return out, nil
+	return out, after, nil
 }
 
 // soaSerialSpan finds the byte range of the first SOA record's serial:

@@ -27,16 +27,19 @@ func TestSetSerial(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := SetSerial("example.com.", []byte(tc.src), 2026112201)
+			got, z, err := SetSerial("example.com.", []byte(tc.src), 2026112201)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if z.Serial() != 2026112201 {
+				t.Errorf("returned zone has serial %d", z.Serial())
 			}
 			if string(got) != tc.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
 			}
 		})
 	}
-	if _, err := SetSerial("example.com.", []byte("$TTL 300\n@ NS ns1\n"), 2); err == nil || !strings.Contains(err.Error(), "SOA") {
+	if _, _, err := SetSerial("example.com.", []byte("$TTL 300\n@ NS ns1\n"), 2); err == nil || !strings.Contains(err.Error(), "SOA") {
 		t.Errorf("zone without SOA: %v", err)
 	}
 }
