@@ -35,17 +35,16 @@ func (s *Server) transfer(w dns.ResponseWriter, r *dns.Msg, key *tsig.Key, overT
 	}
 	soa := z.SOA()
 	if q.Qtype == dns.TypeIXFR {
-		var serial uint32
+		// RFC 1995 §3: the client's SOA is the only authority record.
+		var have *dns.SOA
 		if len(r.Ns) == 1 {
-			if have, ok := r.Ns[0].(*dns.SOA); ok {
-				serial = have.Serial
-			}
+			have, _ = r.Ns[0].(*dns.SOA)
 		}
 		switch {
-		case len(r.Ns) != 1 || serial == 0 && r.Ns[0].Header().Rrtype != dns.TypeSOA:
+		case have == nil:
 			s.write(w, r, reply(r, dns.RcodeFormatError), overTCP)
 			return
-		case !zone.SerialLess(serial, soa.Serial):
+		case !zone.SerialLess(have.Serial, soa.Serial):
 			// Up to date (RFC 1995 §2): the current SOA alone.
 			m := reply(r, dns.RcodeSuccess)
 			m.Authoritative = true
@@ -61,7 +60,7 @@ func (s *Server) transfer(w dns.ResponseWriter, r *dns.Msg, key *tsig.Key, overT
 			return
 		}
 		if s.cfg.Transfer != nil {
-			if rrs, ok := s.cfg.Transfer.IXFR(z, serial); ok {
+			if rrs, ok := s.cfg.Transfer.IXFR(z, have.Serial); ok {
 				s.cfg.Metrics.transfer("ixfr")
 				s.stream(w, r, rrs)
 				return
