@@ -17,6 +17,7 @@ import (
 	"github.com/quercus-dev/quercus/internal/peer"
 	"github.com/quercus-dev/quercus/kv"
 	kvgit "github.com/quercus-dev/quercus/kv/git"
+	"github.com/quercus-dev/quercus/kv/kvtest"
 )
 
 // inOrder gives the next pushes the faults fs, then lets pushes pass.
@@ -72,7 +73,7 @@ func TestMidPush(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			bare, remote := g.newRepo(t, "midpush-"+strings.ToLower(tc.name))
 			s := openWith(t, remote, g.auth(t, remote))
-			v1, err := s.Batch(ctx, commit("t", "first"), appendLine("log", "first\n"))
+			v1, err := s.Batch(ctx, commit("t", "first"), kvtest.Append("log", "first\n"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +85,7 @@ func TestMidPush(t *testing.T) {
 			before := g.count(tc.fault)
 			g.setFaults(inOrder(tc.fault), onLanded)
 			defer g.setFaults(nil, nil)
-			v2, err := s.Batch(ctx, commit("t", "second"), appendLine("log", "second\n"))
+			v2, err := s.Batch(ctx, commit("t", "second"), kvtest.Append("log", "second\n"))
 			g.setDown(false)
 			if got := g.count(tc.fault) - before; got != 1 {
 				t.Fatalf("%d pushes met fault %v, want 1", got, tc.fault)
@@ -139,7 +140,7 @@ func TestMidPushAnswerLostThenOvertaken(t *testing.T) {
 	bare, remote := g.newRepo(t, "overtaken")
 	auth := g.auth(t, remote)
 	a, b := openWith(t, remote, auth), openWith(t, remote, auth)
-	if _, err := a.Batch(ctx, commit("a", "base"), appendLine("log", "base\n")); err != nil {
+	if _, err := a.Batch(ctx, commit("a", "base"), kvtest.Append("log", "base\n")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.Refresh(ctx); err != nil {
@@ -149,11 +150,11 @@ func TestMidPushAnswerLostThenOvertaken(t *testing.T) {
 	g.setFaults(inOrder(dropAnswer), func() {
 		// Runs in the server after git applied a's push, before a hears
 		// anything: b (stale) is rejected, fetches a's commit, re-runs.
-		if _, err := b.Batch(ctx, commit("b", "by-b"), appendLine("log", "b\n")); err != nil {
+		if _, err := b.Batch(ctx, commit("b", "by-b"), kvtest.Append("log", "b\n")); err != nil {
 			t.Errorf("b's batch: %v", err)
 		}
 	})
-	v, err := a.Batch(ctx, commit("a", "by-a"), appendLine("log", "a\n"))
+	v, err := a.Batch(ctx, commit("a", "by-a"), kvtest.Append("log", "a\n"))
 	g.setFaults(nil, nil)
 	if err != nil {
 		t.Errorf("a's batch failed although its commit is in the remote: %v", err)
@@ -218,7 +219,7 @@ func TestMidPushStress(t *testing.T) {
 			s := stores[w%len(stores)]
 			for i := range each {
 				line := fmt.Sprintf("w%d-%d\n", w, i)
-				_, err := s.Batch(ctx, commit(fmt.Sprint("w", w), strings.TrimSpace(line)), appendLine("log", line))
+				_, err := s.Batch(ctx, commit(fmt.Sprint("w", w), strings.TrimSpace(line)), kvtest.Append("log", line))
 				mu.Lock()
 				switch {
 				case err == nil:

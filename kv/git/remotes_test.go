@@ -6,7 +6,6 @@ package git_test
 import (
 	"crypto/rand"
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/cgi"
@@ -21,7 +20,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/quercus-dev/quercus/internal/peer"
-	"github.com/quercus-dev/quercus/kv"
 	kvgit "github.com/quercus-dev/quercus/kv/git"
 )
 
@@ -324,17 +322,5 @@ func copyFile(t testing.TB, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o600); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// appendLine is a batch that appends line to the file key, as kvtest's
-// concurrent writers do: run twice, it would append twice.
-func appendLine(key, line string) func(kv.Txn) error {
-	return func(tx kv.Txn) error {
-		old, err := tx.Get(key)
-		if err != nil && !errors.Is(err, kv.ErrNotFound) {
-			return err
-		}
-		return tx.Put(key, append(old, line...))
 	}
 }

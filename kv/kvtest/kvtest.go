@@ -14,6 +14,18 @@ import (
 	"github.com/quercus-dev/quercus/kv"
 )
 
+// Append returns a batch function that appends line to the file at key,
+// creating it if need be: the writes the concurrency tests race.
+func Append(key, line string) func(kv.Txn) error {
+	return func(tx kv.Txn) error {
+		old, err := tx.Get(key)
+		if err != nil && !errors.Is(err, kv.ErrNotFound) {
+			return err
+		}
+		return tx.Put(key, append(old, line...))
+	}
+}
+
 // Opener opens one more Store instance on a shared backend (the same git
 // remote, say). Instances opened later see what earlier ones wrote.
 type Opener func(t *testing.T) kv.Store
@@ -426,13 +438,7 @@ func testConcurrent(t *testing.T, open Opener) {
 			s := stores[w%len(stores)]
 			for i := range each {
 				line := fmt.Sprintf("w%d-%d\n", w, i)
-				_, err := s.Batch(ctx, who(fmt.Sprint("w", w)), func(tx kv.Txn) error {
-					old, err := tx.Get("log")
-					if err != nil && !errors.Is(err, kv.ErrNotFound) {
-						return err
-					}
-					return tx.Put("log", append(old, line...))
-				})
+				_, err := s.Batch(ctx, who(fmt.Sprint("w", w)), Append("log", line))
 				if err == nil {
 					mu.Lock()
 					acked = append(acked, line)
