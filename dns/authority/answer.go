@@ -40,6 +40,9 @@ func (z *Zone) answer(s *Set, name, lname string, q dns.Question) Result {
 	if (q.Qclass != z.class && q.Qclass != dns.ClassANY) || !z.contains(lname) {
 		return Result{Rcode: dns.RcodeRefused}
 	}
+	if z.expired {
+		return Result{Rcode: dns.RcodeServerFailure}
+	}
 	res := Result{Rcode: dns.RcodeSuccess, Authoritative: true}
 	var seen [maxChain + 1]string
 	for hop := 0; ; hop++ {
@@ -60,8 +63,8 @@ func (z *Zone) answer(s *Set, name, lname string, q dns.Question) Result {
 		case !z.contains(lname):
 			z = nil
 		}
-		if z == nil {
-			// Not ours: the resolver follows the chain (RFC 1034
+		if z == nil || z.expired {
+			// Not ours, or not answerable: the resolver follows the chain (RFC 1034
 			// §4.3.2 step 3a); the rcode is that of the last name we
 			// served (RFC 6604 §2.1).
 			return res

@@ -494,3 +494,21 @@ func TestConcurrent(t *testing.T) {
 		t.Error("answering modified the zone's records")
 	}
 }
+
+// TestExpire: an expired zone answers SERVFAIL, stops CNAME chains that
+// reach it, and keeps its data; the zone it was made from is unchanged.
+func TestExpire(t *testing.T) {
+	com := mustZone(t, "example.com.", comZone)
+	net := mustZone(t, "example.net.", netZone)
+	exp := net.Expire()
+	if !exp.Expired() || net.Expired() {
+		t.Fatal("Expire must mark the copy only")
+	}
+	if exp.Origin() != net.Origin() || exp.SOA() != net.SOA() || len(exp.Records()) != len(net.Records()) {
+		t.Error("Expire must keep origin, SOA and records")
+	}
+	check(t, exp.Answer(question(t, "www.example.net. A")), expect{dns.RcodeServerFailure, false, nil, nil, nil})
+	check(t, NewSet(com, exp).Answer(question(t, "www.example.net. TXT")), expect{dns.RcodeServerFailure, false, nil, nil, nil})
+	check(t, net.Answer(question(t, "www.example.net. TXT")), expect{noerr, true, nil,
+		lines{"example.net. 120 SOA ns.example.net. hostmaster.example.net. 1 7200 900 1209600 600"}, nil})
+}

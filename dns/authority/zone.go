@@ -25,6 +25,7 @@ type Zone struct {
 	neg     *dns.SOA         // the SOA for negative answers, TTL per RFC 2308 §3
 	records []dns.RR         // SOA first, then the rest in the order given
 	nodes   map[string]*node // by canonical owner name, empty non-terminals included
+	expired bool             // answers SERVFAIL: see Expire
 }
 
 // node is one name in the zone's tree.
@@ -157,6 +158,20 @@ func (n *node) first(t uint16) dns.RR {
 func (n *node) authoritative() bool {
 	return n.occ == nil || (n.occ == n && !n.cut)
 }
+
+// Expire returns a copy of z that answers every question with SERVFAIL
+// and refuses to be transferred: a secondary's zone whose SOA expire time
+// has passed without a successful refresh (RFC 1035 §3.3.13). The copy
+// keeps z's origin, SOA and records, so that the secondary can still ask
+// for changes since its serial.
+func (z *Zone) Expire() *Zone {
+	e := *z
+	e.expired = true
+	return &e
+}
+
+// Expired reports whether z was made by Expire.
+func (z *Zone) Expired() bool { return z.expired }
 
 // Origin returns the zone's origin in canonical (lower case) form.
 func (z *Zone) Origin() string { return z.origin }

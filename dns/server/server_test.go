@@ -435,3 +435,23 @@ func TestSignedTruncation(t *testing.T) {
 		}
 	}
 }
+
+// TestExpiredZone: an expired zone answers SERVFAIL to queries and to
+// transfers, even open ones.
+func TestExpiredZone(t *testing.T) {
+	set := authority.NewSet(parseZone(t, "example.com.", testZone).Expire())
+	addr := dnstest.Serve(t, server.Config{Zones: func() *authority.Set { return set }, AXFROpen: true})
+	for _, qt := range []uint16{dns.TypeA, dns.TypeAXFR} {
+		c := &dns.Client{Net: "tcp"}
+		r, _, err := c.Exchange(query("www.example.com.", qt), addr)
+		if qt == dns.TypeAXFR {
+			r, _, err = c.Exchange(query("example.com.", qt), addr)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Rcode != dns.RcodeServerFailure {
+			t.Errorf("%s: rcode %s, want SERVFAIL", dns.TypeToString[qt], dns.RcodeToString[r.Rcode])
+		}
+	}
+}

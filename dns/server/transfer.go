@@ -33,6 +33,11 @@ func (s *Server) transfer(w dns.ResponseWriter, r *dns.Msg, key *tsig.Key, overT
 		s.write(w, r, reply(r, dns.RcodeRefused), overTCP)
 		return
 	}
+	if z.Expired() {
+		// Our copy may be out of date: the secondaries must not take it.
+		s.write(w, r, reply(r, dns.RcodeServerFailure), overTCP)
+		return
+	}
 	soa := z.SOA()
 	if q.Qtype == dns.TypeIXFR {
 		// RFC 1995 §3: the client's SOA is the only authority record.
