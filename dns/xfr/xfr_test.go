@@ -137,11 +137,20 @@ func TestTransferErrors(t *testing.T) {
 		check  func(error) bool
 	}{
 		{"unsigned", xfr.Client{}, xfr.Request{Zone: "example.com", Server: p.addr},
-			func(err error) bool { var re *xfr.RcodeError; return errors.As(err, &re) && re.Rcode == dns.RcodeRefused }},
+			func(err error) bool {
+				var re *xfr.RcodeError
+				return errors.As(err, &re) && re.Rcode == dns.RcodeRefused
+			}},
 		{"wrong secret", xfr.Client{}, xfr.Request{Zone: "example.com", Server: p.addr, Key: &wrong},
-			func(err error) bool { var re *xfr.RcodeError; return errors.As(err, &re) && re.Rcode == dns.RcodeNotAuth && !re.Signed }},
+			func(err error) bool {
+				var re *xfr.RcodeError
+				return errors.As(err, &re) && re.Rcode == dns.RcodeNotAuth && !re.Signed
+			}},
 		{"zone not served", xfr.Client{}, xfr.Request{Zone: "example.org", Server: p.addr, Key: &p.key},
-			func(err error) bool { var re *xfr.RcodeError; return errors.As(err, &re) && re.Rcode == dns.RcodeNotAuth }},
+			func(err error) bool {
+				var re *xfr.RcodeError
+				return errors.As(err, &re) && re.Rcode == dns.RcodeNotAuth
+			}},
 		{"too large", xfr.Client{MaxBytes: 10_000}, xfr.Request{Zone: "example.com", Server: p.addr, Key: &p.key},
 			func(err error) bool { return errors.Is(err, xfr.ErrTooLarge) }},
 	}
