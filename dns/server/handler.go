@@ -59,12 +59,17 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 
 // answer answers a standard query from the current zones.
 func (s *Server) answer(r *dns.Msg) *dns.Msg {
-	q := r.Question[0]
-	res := s.cfg.Zones().Answer(q)
+	m := lookup(s.cfg.Zones(), r)
+	s.cfg.Metrics.query(r.Question[0].Qtype, m.Rcode)
+	return m
+}
+
+// lookup answers a standard query from set, before EDNS and truncation.
+func lookup(set *authority.Set, r *dns.Msg) *dns.Msg {
+	res := set.Answer(r.Question[0])
 	m := reply(r, res.Rcode)
 	m.Authoritative = res.Authoritative
 	m.Answer, m.Ns, m.Extra = res.Answer, res.Ns, res.Extra
-	s.cfg.Metrics.query(q.Qtype, res.Rcode)
 	return m
 }
 
@@ -84,6 +89,18 @@ func (s *Server) write(w dns.ResponseWriter, r, m *dns.Msg, overTCP bool) {
 }
 
 func (s *Server) writeStatus(w dns.ResponseWriter, r, m *dns.Msg, overTCP bool, tsigStatus error) {
+	fit(r, m, overTCP)
+	s.sign(r, m, tsigStatus)
+	if err := w.WriteMsg(m); err != nil {
+		s.cfg.Logger.Debug("dns: write failed", "err", err)
+	}
+}
+
+// fit adds our OPT record when the request had one (or the rcode needs
+// one) and truncates a UDP answer to what the client can take, leaving
+// room for a TSIG record when the request was signed. The fast path packs
+// its cached answers through here too, so both agree byte for byte.
+func fit(r, m *dns.Msg, overTCP bool) {
 	size := dns.MaxMsgSize
 	if opt := r.IsEdns0(); opt != nil {
 		m.SetEdns0(DefaultUDPSize, false)
@@ -108,10 +125,6 @@ func (s *Server) writeStatus(w dns.ResponseWriter, r, m *dns.Msg, overTCP bool, 
 		for room > 0 && m.Len()+room > size && dropLast(m) {
 			m.Truncated = true
 		}
-	}
-	s.sign(r, m, tsigStatus)
-	if err := w.WriteMsg(m); err != nil {
-		s.cfg.Logger.Debug("dns: write failed", "err", err)
 	}
 }
 

@@ -37,6 +37,15 @@ func (m *Metrics) query(qtype uint16, rcode int) {
 	m.queries.WithLabelValues(typeName(qtype), dns.RcodeToString[rcode]).Inc()
 }
 
+// queryCounter is the counter query increments, for the fast path to
+// keep with a cached answer; nil for a nil m.
+func (m *Metrics) queryCounter(qtype uint16, rcode int) prometheus.Counter {
+	if m == nil {
+		return nil
+	}
+	return m.queries.WithLabelValues(typeName(qtype), dns.RcodeToString[rcode])
+}
+
 func (m *Metrics) transfer(kind string) {
 	if m != nil {
 		m.transfers.WithLabelValues(kind).Inc()

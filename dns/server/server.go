@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -54,6 +55,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics counts what the server does; nil counts nothing.
 	Metrics *Metrics
+	// NoFastPath answers every UDP query through the general path, for
+	// comparison: see fast.go.
+	NoFastPath bool
 }
 
 // IXFRSource computes incremental transfers.
@@ -72,6 +76,8 @@ type Server struct {
 
 	mu      sync.Mutex
 	servers []*dns.Server
+
+	fast atomic.Pointer[answerCache] // the fast path's cache for the current set
 }
 
 // New returns a Server.
@@ -143,7 +149,7 @@ func (s *Server) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) 
 		}
 	}
 	udp, tcp := mk(), mk()
-	udp.PacketConn, tcp.Listener = pc, ln
+	udp.PacketConn, tcp.Listener = s.fastConn(pc), ln
 	// miekg cannot shut down a server that has not started yet: wait for
 	// both before watching ctx.
 	started := make(chan struct{}, 2)
