@@ -240,18 +240,23 @@ func TestFastPathDeclines(t *testing.T) {
 	compressed := q(func(m *dns.Msg) {})
 	compressed = append(compressed[:12], 0xC0, 0x0C, 0, 1, 0, 1) // a pointer as the name
 	cases := map[string][]byte{
-		"response":      q(func(m *dns.Msg) { m.Response = true }),
-		"notify":        q(func(m *dns.Msg) { m.Opcode = dns.OpcodeNotify }),
-		"update":        q(func(m *dns.Msg) { m.Opcode = dns.OpcodeUpdate }),
-		"class CH":      q(func(m *dns.Msg) { m.Question[0].Qclass = dns.ClassCHAOS }),
-		"class ANY":     q(func(m *dns.Msg) { m.Question[0].Qclass = dns.ClassANY }),
-		"AXFR":          q(func(m *dns.Msg) { m.Question[0].Qtype = dns.TypeAXFR }),
-		"IXFR":          q(func(m *dns.Msg) { m.Question[0].Qtype = dns.TypeIXFR }),
-		"EDNS version":  q(func(m *dns.Msg) { m.SetEdns0(1232, false); m.IsEdns0().SetVersion(1) }),
-		"EDNS subnet":   q(func(m *dns.Msg) { m.SetEdns0(1232, false); m.IsEdns0().Option = []dns.EDNS0{&dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24, Address: net.IPv4(192, 0, 2, 0)}} }),
+		"response":     q(func(m *dns.Msg) { m.Response = true }),
+		"notify":       q(func(m *dns.Msg) { m.Opcode = dns.OpcodeNotify }),
+		"update":       q(func(m *dns.Msg) { m.Opcode = dns.OpcodeUpdate }),
+		"class CH":     q(func(m *dns.Msg) { m.Question[0].Qclass = dns.ClassCHAOS }),
+		"class ANY":    q(func(m *dns.Msg) { m.Question[0].Qclass = dns.ClassANY }),
+		"AXFR":         q(func(m *dns.Msg) { m.Question[0].Qtype = dns.TypeAXFR }),
+		"IXFR":         q(func(m *dns.Msg) { m.Question[0].Qtype = dns.TypeIXFR }),
+		"EDNS version": q(func(m *dns.Msg) { m.SetEdns0(1232, false); m.IsEdns0().SetVersion(1) }),
+		"EDNS subnet": q(func(m *dns.Msg) {
+			m.SetEdns0(1232, false)
+			m.IsEdns0().Option = []dns.EDNS0{&dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24, Address: net.IPv4(192, 0, 2, 0)}}
+		}),
 		"escaped name":  q(func(m *dns.Msg) { m.Question[0].Name = `w\.w.example.com.` }),
 		"two questions": q(func(m *dns.Msg) { m.Question = append(m.Question, m.Question[0]) }),
-		"answer record": q(func(m *dns.Msg) { m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeA, Class: 1}}} }),
+		"answer record": q(func(m *dns.Msg) {
+			m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeA, Class: 1}}}
+		}),
 		"TSIG":          signedPkt,
 		"compressed":    compressed,
 		"trailing byte": append(q(func(m *dns.Msg) {}), 0),
@@ -326,7 +331,7 @@ func FuzzFastPath(f *testing.F) {
 // BenchmarkFastPath answers a cached query; it must report 0 allocs/op.
 func BenchmarkFastPath(b *testing.B) {
 	for _, name := range []string{"www.example.com.", "WWW.Example.com."} {
-		b.Run(strings.ToLower(name[:3]) + map[bool]string{true: "-lower", false: "-mixed"}[name[0] == 'w'], func(b *testing.B) {
+		b.Run(strings.ToLower(name[:3])+map[bool]string{true: "-lower", false: "-mixed"}[name[0] == 'w'], func(b *testing.B) {
 			s := newTestServer(b, fastSet(b))
 			pkt := variants(dns.Question{Name: name, Qtype: dns.TypeA, Qclass: dns.ClassINET}, rand.New(rand.NewPCG(9, 10)))[4]
 			out := make([]byte, DefaultUDPSize)
