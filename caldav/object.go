@@ -1,0 +1,155 @@
+package caldav
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/emersion/go-ical"
+
+	"github.com/quercus-dev/quercus/caldav/davxml"
+)
+
+// object is a parsed calendar object resource.
+type object struct {
+	uid  string
+	comp string // VEVENT, VTODO, VJOURNAL or VFREEBUSY
+	cal  *ical.Calendar
+}
+
+// objectKinds are the components a calendar object may hold.
+var objectKinds = []string{"VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY"}
+
+// parseObject parses and checks a calendar object resource (RFC 4791
+// §4.1); its errors are preconditions.
+func parseObject(b []byte) (*object, error) {
+	invalidData := func(msg string) error {
+		return precondition(http.StatusForbidden, davxml.NSCalDAV, "valid-calendar-data", "", "invalid iCalendar: "+msg)
+	}
+	invalidObject := func(msg string) error {
+		return precondition(http.StatusForbidden, davxml.NSCalDAV, "valid-calendar-object-resource", "", msg)
+	}
+	dec := ical.NewDecoder(bytes.NewReader(b))
+	cal, err := dec.Decode()
+	if err != nil {
+		return nil, invalidData(err.Error())
+	}
+	if _, err := dec.Decode(); err != io.EOF {
+		return nil, invalidData("more than one VCALENDAR")
+	}
+	if cal.Name != ical.CompCalendar {
+		return nil, invalidData("not a VCALENDAR")
+	}
+	if cal.Props.Get(ical.PropMethod) != nil {
+		return nil, invalidObject("a calendar object resource carries no METHOD")
+	}
+	o := &object{cal: cal}
+	for _, c := range cal.Children {
+		switch {
+		case c.Name == ical.CompTimezone:
+			continue
+		case !slices.Contains(objectKinds, c.Name):
+			if strings.HasPrefix(c.Name, "X-") {
+				continue
+			}
+			return nil, invalidObject("unexpected component " + c.Name)
+		}
+		uidProp := c.Props.Get(ical.PropUID)
+		if uidProp == nil || strings.TrimSpace(uidProp.Value) == "" {
+			return nil, invalidObject(c.Name + " has no UID")
+		}
+		if o.comp == "" {
+			o.comp, o.uid = c.Name, uidProp.Value
+			continue
+		}
+		if c.Name != o.comp {
+			return nil, invalidObject("components of more than one type")
+		}
+		if uidProp.Value != o.uid {
+			return nil, invalidObject("components with different UIDs")
+		}
+	}
+	if o.comp == "" {
+		return nil, invalidObject("no VEVENT, VTODO, VJOURNAL or VFREEBUSY")
+	}
+	return o, nil
+}
+
+// checkCalendarObject checks a body PUT (or copied) into a calendar
+// collection: valid data, a supported component, no other resource in
+// the collection with its UID.
+func (r *request) checkCalendarObject(res *resource, body []byte) error {
+	o, err := parseObject(body)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(res.parent.components(), o.comp) {
+		return precondition(http.StatusForbidden, davxml.NSCalDAV, "supported-calendar-component", "",
+			"this calendar does not take "+o.comp)
+	}
+	entries, err := r.snap.List(r.ctx, res.parentKey())
+	if err != nil {
+		return err
+	}
+	files, _ := members(entries, res.parentKey())
+	for _, e := range files {
+		if e.Key == res.key {
+			continue
+		}
+		other, err := r.object(e.Key, e.Digest)
+		if err != nil {
+			continue // a broken resource conflicts with nothing
+		}
+		if other.uid == o.uid {
+			href := hrefOf(append(slices.Clone(res.segs[:len(res.segs)-1]), e.Key[strings.LastIndexByte(e.Key, '/')+1:]), false)
+			return precondition(http.StatusForbidden, davxml.NSCalDAV, "no-uid-conflict", davxml.Href(href),
+				"UID "+o.uid+" is already used by "+href)
+		}
+	}
+	return nil
+}
+
+// object returns the parsed object stored at key with digest, from the
+// cache or the snapshot.
+func (r *request) object(key, digest string) (*object, error) {
+	if o := r.h.cache.get(digest); o != nil {
+		return o, nil
+	}
+	b, err := r.snap.Get(r.ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	o, err := parseObject(b)
+	if err != nil {
+		return nil, err
+	}
+	r.h.cache.put(digest, o)
+	return o, nil
+}
+
+// objectCache keeps parsed objects by digest, so a query does not parse
+// the same bytes again. It is bounded by dropping everything when full.
+type objectCache struct {
+	mu sync.Mutex
+	m  map[string]*object
+}
+
+const maxCachedObjects = 50000
+
+func (c *objectCache) get(digest string) *object {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[digest]
+}
+
+func (c *objectCache) put(digest string, o *object) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedObjects {
+		c.m = map[string]*object{}
+	}
+	c.m[digest] = o
+}

@@ -1,0 +1,71 @@
+package caldav
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/quercus-dev/quercus/caldav/users"
+	"github.com/quercus-dev/quercus/kv"
+	kvgit "github.com/quercus-dev/quercus/kv/git"
+	"github.com/quercus-dev/quercus/kv/mem"
+)
+
+// testUsers are the users every test server has: name -> password.
+var testUsers = map[string]string{"alice": "alice-secret", "bob": "bob-secret", "test": "test-secret"}
+
+// newStore returns a store holding the test users.
+func newStore(t testing.TB) kv.Store {
+	t.Helper()
+	s := mem.New()
+	seed(t, s)
+	return s
+}
+
+func seed(t testing.TB, s kv.Store) {
+	t.Helper()
+	_, err := s.Batch(context.Background(), kv.Commit{Author: kv.Signature{Name: "test"}, Message: "users"}, func(tx kv.Txn) error {
+		for name, pass := range testUsers {
+			if err := users.Put(tx, name, pass, ""); err != nil {
+				return err
+			}
+		}
+		return users.SetGroups(tx, "bob", []string{"staff"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// serve starts a test server on store.
+func serve(t testing.TB, store kv.Store) *httptest.Server {
+	t.Helper()
+	h, err := New(Config{Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// newGitStore returns a kv/git store on a fresh bare repository holding
+// the test users, and the repository's path.
+func newGitStore(t testing.TB) (*kvgit.Store, string) {
+	t.Helper()
+	remote := filepath.Join(t.TempDir(), "cal.git")
+	if out, err := exec.Command("git", "init", "--quiet", "--bare", "--initial-branch=main", remote).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v: %s", err, out)
+	}
+	s, err := kvgit.Open(context.Background(), kvgit.Config{Remote: remote, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	seed(t, s)
+	return s, remote
+}
