@@ -1,0 +1,390 @@
+package secondary
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/quercus-dev/quercus/dns/authority"
+	"github.com/quercus-dev/quercus/dns/notify"
+	"github.com/quercus-dev/quercus/dns/server"
+	"github.com/quercus-dev/quercus/dns/tsig"
+	"github.com/quercus-dev/quercus/dns/xfr"
+	"github.com/quercus-dev/quercus/dns/zone"
+)
+
+// DefaultRetry is how often a zone never transferred is tried again.
+const DefaultRetry = 10 * time.Second
+
+// minInterval bounds SOA timers from below, so that a zone with a refresh
+// of 0 does not keep its primary busy.
+const minInterval = time.Second
+
+// ZoneConfig is one zone to transfer.
+type ZoneConfig struct {
+	Origin  string         // the zone
+	Primary netip.AddrPort // where to transfer from (and whose NOTIFYs to accept)
+	Key     *tsig.Key      // signs transfers and SOA queries; nil: unsigned
+}
+
+// Config configures a Secondary. Zones are required; the zero value of
+// every other field works.
+type Config struct {
+	Zones []ZoneConfig
+	// Keys are accepted for NOTIFY and for transfers to our own
+	// secondaries; each zone's Key is added. Its _transfer keys that name
+	// a secondary address are notified of every new serial (see
+	// dns/notify), as are AlsoNotify.
+	Keys *tsig.Keyring
+	// AlsoNotify receives a NOTIFY for every new serial of every zone.
+	AlsoNotify []netip.AddrPort
+	// NotifyPort is where _transfer key secondaries listen. Default 53.
+	NotifyPort int
+	// OnChange is called after each transfer that changed a zone, from
+	// the zone's own goroutine.
+	OnChange func(*authority.Zone)
+	// Now is the clock for SOA timers and TSIG; After waits on it, as
+	// time.After does. Tests set both to a fake clock. Defaults: the
+	// real ones.
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
+	// Retry is the interval between attempts while a zone has never been
+	// transferred (afterwards its SOA says). Default DefaultRetry.
+	Retry time.Duration
+	// Client transfers the zones; its Now is set to Now. Default: an
+	// xfr.Client with its defaults.
+	Client *xfr.Client
+	// Logger and Registry are the chassis' logger and metrics registry.
+	Logger   *slog.Logger
+	Registry prometheus.Registerer
+}
+
+// Secondary transfers and serves zones.
+type Secondary struct {
+	cfg      Config
+	client   *xfr.Client
+	keys     *tsig.Keyring
+	zones    atomic.Pointer[authority.Set]
+	setMu    sync.Mutex // serializes changes to zones
+	journal  *xfr.Journal
+	srv      *server.Server
+	notifier *notify.Notifier
+	metrics  *metrics
+	state    map[string]*zoneState // by canonical origin; fixed after New
+}
+
+// zoneState is one zone's transfer state, owned by its goroutine.
+type zoneState struct {
+	cfg  ZoneConfig
+	kick chan struct{}
+
+	good      *authority.Zone // the last good version, never expired
+	expired   bool
+	refreshed time.Time // the last successful check
+	next      time.Time // the next check
+}
+
+// New checks cfg and returns a Secondary serving nothing yet: Run
+// transfers the zones.
+func New(cfg Config) (*Secondary, error) {
+	if len(cfg.Zones) == 0 {
+		return nil, errors.New("secondary: no zones")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.After == nil {
+		cfg.After = time.After
+	}
+	if cfg.Retry <= 0 {
+		cfg.Retry = DefaultRetry
+	}
+	client := xfr.Client{}
+	if cfg.Client != nil {
+		client = *cfg.Client
+	}
+	client.Now = cfg.Now
+	s := &Secondary{cfg: cfg, client: &client, journal: &xfr.Journal{}, state: map[string]*zoneState{}}
+	keys := cfg.Keys.Keys()
+	for _, zc := range cfg.Zones {
+		origin := dns.CanonicalName(zc.Origin)
+		if origin == "." || zc.Origin == "" {
+			return nil, errors.New("secondary: a zone without a name")
+		}
+		if s.state[origin] != nil {
+			return nil, fmt.Errorf("secondary: zone %s given twice", origin)
+		}
+		if !zc.Primary.IsValid() || zc.Primary.Port() == 0 {
+			return nil, fmt.Errorf("secondary: zone %s: no primary address", origin)
+		}
+		if zc.Key != nil {
+			keys = append(keys, *zc.Key)
+			if !zc.Key.Allows(tsig.Notify, origin) {
+				cfg.Logger.Warn("the zone's key gives no notify right on it: NOTIFYs signed with it will be refused", "zone", origin, "key", zc.Key.Name)
+			}
+		}
+		zc.Origin = origin
+		s.state[origin] = &zoneState{cfg: zc, kick: make(chan struct{}, 1)}
+	}
+	s.keys = tsig.NewKeyring(keys...)
+	s.zones.Store(authority.NewSet())
+	s.metrics = newMetrics(cfg.Registry)
+	downstream := cfg.Keys
+	s.notifier = &notify.Notifier{
+		// Only the configured keys name our secondaries: a zone's key
+		// names us as the secondary.
+		Keys:    func() *tsig.Keyring { return downstream },
+		Now:     cfg.Now,
+		Logger:  cfg.Logger,
+		Port:    cfg.NotifyPort,
+		Metrics: notify.NewMetrics(cfg.Registry),
+	}
+	srv, err := server.New(server.Config{
+		Zones:    s.zones.Load,
+		Keys:     func() *tsig.Keyring { return s.keys },
+		Transfer: s.journal,
+		Notify:   s.notified,
+		Now:      cfg.Now,
+		Logger:   cfg.Logger,
+		Metrics:  server.NewMetrics(cfg.Registry),
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.srv = srv
+	return s, nil
+}
+
+// Zones returns the zones served now: expired ones answer SERVFAIL.
+func (s *Secondary) Zones() *authority.Set { return s.zones.Load() }
+
+// Keys returns the TSIG keys the server accepts.
+func (s *Secondary) Keys() *tsig.Keyring { return s.keys }
+
+// Serve answers DNS on the given sockets until ctx ends.
+func (s *Secondary) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) error {
+	return s.srv.Serve(ctx, pc, ln)
+}
+
+// Run transfers the zones and keeps them fresh until ctx ends.
+func (s *Secondary) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, z := range s.state {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.runZone(ctx, z) }()
+	}
+	wg.Wait()
+	s.notifier.Wait()
+	return nil
+}
+
+// notified is called for a NOTIFY the server authenticated.
+func (s *Secondary) notified(origin string, key tsig.Key, from netip.AddrPort) {
+	z := s.state[origin]
+	if z == nil {
+		return
+	}
+	if from.Addr().Unmap() != z.cfg.Primary.Addr().Unmap() {
+		s.cfg.Logger.Info("notify ignored: not from the zone's primary", "zone", origin, "from", from.Addr().String(), "primary", z.cfg.Primary.Addr().String(), "key", key.Name)
+		return
+	}
+	s.cfg.Logger.Debug("notify received", "zone", origin, "key", key.Name)
+	select {
+	case z.kick <- struct{}{}:
+	default: // a check is pending already
+	}
+}
+
+// runZone checks the zone when its timers say, or when kicked.
+func (s *Secondary) runZone(ctx context.Context, z *zoneState) {
+	kicked := false
+	for ctx.Err() == nil {
+		now := s.cfg.Now()
+		s.expireIfDue(z, now)
+		if kicked || !now.Before(z.next) {
+			kicked = false
+			s.check(ctx, z)
+			continue
+		}
+		wait := z.next.Sub(now)
+		if at, ok := z.expiresAt(); ok && at.Before(z.next) {
+			wait = at.Sub(now)
+		}
+		select {
+		case <-ctx.Done():
+		case <-z.kick:
+			kicked = true
+		case <-s.cfg.After(wait):
+		}
+	}
+}
+
+// timers returns the zone's SOA refresh, retry and expire intervals.
+func (z *zoneState) timers() (refresh, retry, expire time.Duration) {
+	soa := z.good.SOA()
+	sec := func(v uint32) time.Duration { return max(minInterval, time.Duration(v)*time.Second) }
+	return sec(soa.Refresh), sec(soa.Retry), sec(soa.Expire)
+}
+
+// expiresAt is when the zone expires, if it is served and not expired.
+func (z *zoneState) expiresAt() (time.Time, bool) {
+	if z.good == nil || z.expired {
+		return time.Time{}, false
+	}
+	_, _, expire := z.timers()
+	return z.refreshed.Add(expire), true
+}
+
+func (s *Secondary) expireIfDue(z *zoneState, now time.Time) {
+	at, ok := z.expiresAt()
+	if !ok || now.Before(at) {
+		return
+	}
+	z.expired = true
+	s.swap(z.good.Expire())
+	s.metrics.expired.WithLabelValues(z.cfg.Origin).Set(1)
+	s.cfg.Logger.Error("zone expired: no successful refresh within the SOA expire time; answering SERVFAIL", "zone", z.cfg.Origin, "serial", z.good.SOA().Serial, "last_refresh", z.refreshed)
+}
+
+// swap serves z in place of the zone of its origin.
+func (s *Secondary) swap(z *authority.Zone) {
+	s.setMu.Lock()
+	defer s.setMu.Unlock()
+	s.zones.Store(s.zones.Load().With(z))
+}
+
+// check asks the primary for the zone's SOA and transfers the zone if
+// its serial is newer, then sets the next check.
+func (s *Secondary) check(ctx context.Context, z *zoneState) {
+	origin := z.cfg.Origin
+	req := xfr.Request{Zone: origin, Server: z.cfg.Primary, Key: z.cfg.Key, Have: z.good}
+	if z.good != nil {
+		soa, err := s.client.SOA(ctx, req)
+		if err != nil {
+			s.metrics.checks.WithLabelValues(origin, "error").Inc()
+			s.failed(ctx, z, "SOA query failed", err)
+			return
+		}
+		s.metrics.checks.WithLabelValues(origin, "ok").Inc()
+		if have := z.good.SOA().Serial; !zone.SerialLess(have, soa.Serial) {
+			if have != soa.Serial {
+				s.cfg.Logger.Warn("the primary's serial is older than ours; keeping ours", "zone", origin, "serial", have, "primary", soa.Serial)
+			}
+			s.succeeded(z)
+			return
+		}
+	}
+	res, err := s.client.Transfer(ctx, req)
+	if err != nil {
+		kind := xfr.AXFR
+		if z.good != nil {
+			kind = xfr.IXFR
+		}
+		s.metrics.transfers.WithLabelValues(origin, string(kind), "error").Inc()
+		s.failed(ctx, z, "transfer failed", err)
+		return
+	}
+	if res.Fallback != nil {
+		s.cfg.Logger.Info("IXFR failed; transferred the whole zone", "zone", origin, "reason", res.Fallback)
+	}
+	if res.Kind == xfr.UpToDate {
+		s.metrics.transfers.WithLabelValues(origin, string(res.Kind), "ok").Inc()
+		s.succeeded(z)
+		return
+	}
+	next, err := s.accept(z, res.Records)
+	if err != nil {
+		s.metrics.transfers.WithLabelValues(origin, string(res.Kind), "rejected").Inc()
+		s.failed(ctx, z, "transferred zone rejected; serving the version we have", err)
+		return
+	}
+	s.metrics.transfers.WithLabelValues(origin, string(res.Kind), "ok").Inc()
+	old := z.good
+	if old != nil && res.Kind == xfr.IXFR {
+		s.journal.Add(origin, res.Steps...)
+	} else if old != nil {
+		s.journal.Record(origin, old.Records(), res.Records)
+	}
+	z.good = next
+	s.swap(next)
+	s.succeeded(z)
+	serial := next.SOA().Serial
+	s.metrics.serial.WithLabelValues(origin).Set(float64(serial))
+	if old == nil {
+		s.cfg.Logger.Info("zone transferred", "zone", origin, "serial", serial, "kind", res.Kind, "records", len(res.Records), "bytes", res.Bytes)
+	} else {
+		s.cfg.Logger.Info("zone updated", "zone", origin, "serial", serial, "was", old.SOA().Serial, "kind", res.Kind, "records", len(res.Records), "bytes", res.Bytes)
+	}
+	if s.cfg.OnChange != nil {
+		s.cfg.OnChange(next)
+	}
+	if soaOnly, err := authority.New(origin, []dns.RR{next.SOA()}); err == nil {
+		// Notify our own secondaries (keys and AlsoNotify), not the
+		// zone's name servers: they include the primary.
+		s.notifier.Notify(ctx, soaOnly, s.cfg.AlsoNotify)
+	}
+}
+
+// accept checks a transferred version and indexes it.
+func (s *Secondary) accept(z *zoneState, records []dns.RR) (*authority.Zone, error) {
+	if z.good != nil {
+		if have, got := z.good.SOA().Serial, records[0].(*dns.SOA).Serial; zone.SerialLess(got, have) {
+			return nil, fmt.Errorf("serial %d is older than ours, %d", got, have)
+		}
+	}
+	if problems := zone.Check(&zone.Zone{Origin: z.cfg.Origin, Records: records}); len(problems) > 0 {
+		msgs := make([]string, 0, 3)
+		for i, p := range problems {
+			if i == 3 {
+				msgs = append(msgs, fmt.Sprintf("and %d more", len(problems)-3))
+				break
+			}
+			msgs = append(msgs, p.String())
+		}
+		return nil, errors.New(strings.Join(msgs, "; "))
+	}
+	return authority.New(z.cfg.Origin, records)
+}
+
+// succeeded records a successful check: the zone is fresh again.
+func (s *Secondary) succeeded(z *zoneState) {
+	now := s.cfg.Now()
+	refresh, _, _ := z.timers()
+	z.refreshed, z.next = now, now.Add(refresh)
+	if z.expired {
+		z.expired = false
+		s.swap(z.good)
+		s.cfg.Logger.Info("zone fresh again after expiry", "zone", z.cfg.Origin, "serial", z.good.SOA().Serial)
+	}
+	s.metrics.expired.WithLabelValues(z.cfg.Origin).Set(0)
+	s.metrics.refreshed.WithLabelValues(z.cfg.Origin).Set(float64(now.UnixMilli()) / 1000)
+}
+
+// failed schedules a retry.
+func (s *Secondary) failed(ctx context.Context, z *zoneState, msg string, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	retry := s.cfg.Retry
+	if z.good != nil {
+		_, retry, _ = z.timers()
+	}
+	z.next = s.cfg.Now().Add(retry)
+	s.cfg.Logger.Warn(msg, "zone", z.cfg.Origin, "primary", z.cfg.Primary.String(), "retry_in", retry, "err", err)
+}
