@@ -1,0 +1,133 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/quercus-dev/quercus/dns/secondary"
+	"github.com/quercus-dev/quercus/dns/tsig"
+)
+
+// zoneFlags collects --zone, --primary and --key in the order given: a
+// --zone opens a zone, and the --primary and --key that follow it are its
+// own; a --key outside an open zone (or after its key) is a robur-style
+// transfer key, <primary-ip>.<secondary-ip>._transfer.<zone>, whose name
+// gives the zone and the primary (port 53).
+type zoneFlags struct {
+	items []zoneItem
+}
+
+type zoneItem struct{ flag, value string }
+
+// value is one of the three flags, appending to the shared list.
+type value struct {
+	z    *zoneFlags
+	flag string
+}
+
+func (v value) String() string { return "" }
+
+func (v value) Set(s string) error {
+	v.z.items = append(v.z.items, zoneItem{v.flag, s})
+	return nil
+}
+
+// zones turns the flags into zone configurations.
+func (z *zoneFlags) zones() ([]secondary.ZoneConfig, error) {
+	var out []secondary.ZoneConfig
+	open := -1 // the zone --primary and --key apply to
+	for _, it := range z.items {
+		switch it.flag {
+		case "zone":
+			name := strings.TrimSpace(it.value)
+			if name == "" || name == "." {
+				return nil, errors.New("--zone: a zone name is needed")
+			}
+			out = append(out, secondary.ZoneConfig{Origin: name})
+			open = len(out) - 1
+		case "primary":
+			if open < 0 || out[open].Primary.IsValid() {
+				return nil, fmt.Errorf("--primary %s: give it after its --zone, once", it.value)
+			}
+			ap, err := parseAddr(it.value)
+			if err != nil {
+				return nil, fmt.Errorf("--primary: %w", err)
+			}
+			out[open].Primary = ap
+		case "key":
+			k, err := tsig.ParseFlag(it.value)
+			if err != nil {
+				return nil, fmt.Errorf("--key: %w", err)
+			}
+			if open >= 0 && out[open].Key == nil {
+				out[open].Key = &k
+				continue
+			}
+			if !k.Primary.IsValid() || k.Rights&tsig.Transfer == 0 {
+				return nil, fmt.Errorf("--key %s: without --zone, the key must be named <primary-ip>.<secondary-ip>._transfer.<zone>", k.Name)
+			}
+			out = append(out, secondary.ZoneConfig{Origin: k.Zone, Primary: netip.AddrPortFrom(k.Primary, 53), Key: &k})
+			open = -1
+		}
+	}
+	for _, zc := range out {
+		if !zc.Primary.IsValid() {
+			return nil, fmt.Errorf("--zone %s: no --primary", zc.Origin)
+		}
+	}
+	return out, nil
+}
+
+// parseAddr reads ADDR or ADDR:PORT; the port defaults to 53.
+func parseAddr(s string) (netip.AddrPort, error) {
+	s = strings.TrimSpace(s)
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("%q: want ADDR or ADDR:PORT", s)
+	}
+	return netip.AddrPortFrom(a, 53), nil
+}
+
+// keyList is a repeatable NAME:ALG:SECRET flag.
+type keyList []tsig.Key
+
+func (l *keyList) String() string { return "" }
+
+func (l *keyList) Set(s string) error {
+	k, err := tsig.ParseFlag(s)
+	if err != nil {
+		return err
+	}
+	*l = append(*l, k)
+	return nil
+}
+
+// addrList is a flag of comma-separated ADDR[:PORT]s, repeatable.
+type addrList []netip.AddrPort
+
+func (l *addrList) String() string {
+	var s []string
+	for _, a := range *l {
+		s = append(s, a.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *addrList) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		ap, err := parseAddr(part)
+		if err != nil {
+			return err
+		}
+		*l = append(*l, ap)
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+const secret = "kJJqipaQHQWqZL31Raar6uPnepGFIdtpjkXot9rv2xg="
+
+func TestZoneFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args [][2]string
+		want string // zone primary key, one line per zone
+		err  string
+	}{
+		{"explicit", [][2]string{{"zone", "example.com"}, {"primary", "192.0.2.1:5300"}, {"key", "k._transfer.example.com:hmac-sha256:" + secret}},
+			"example.com 192.0.2.1:5300 k._transfer.example.com.", ""},
+		{"default port, no key", [][2]string{{"zone", "example.com"}, {"primary", "192.0.2.1"}},
+			"example.com 192.0.2.1:53 -", ""},
+		{"robur key", [][2]string{{"key", "192.0.2.1.192.0.2.2._transfer.example.org:hmac-sha256:" + secret}},
+			"example.org. 192.0.2.1:53 192.0.2.1.192.0.2.2._transfer.example.org.", ""},
+		{"robur key after a zone with its key", [][2]string{
+			{"zone", "example.com"}, {"primary", "192.0.2.1"}, {"key", "k._update.example.com:hmac-sha256:" + secret},
+			{"key", "192.0.2.1.192.0.2.2._transfer.example.org:hmac-sha256:" + secret}},
+			"example.com 192.0.2.1:53 k._update.example.com.\nexample.org. 192.0.2.1:53 192.0.2.1.192.0.2.2._transfer.example.org.", ""},
+		{"zone without primary", [][2]string{{"zone", "example.com"}}, "", "no --primary"},
+		{"primary without zone", [][2]string{{"primary", "192.0.2.1"}}, "", "after its --zone"},
+		{"key without addresses", [][2]string{{"key", "k._transfer.example.com:hmac-sha256:" + secret}}, "", "must be named"},
+		{"bad address", [][2]string{{"zone", "example.com"}, {"primary", "ns1.example.com"}}, "", "want ADDR"},
+		{"bad key", [][2]string{{"zone", "example.com"}, {"primary", "192.0.2.1"}, {"key", "k:hmac-md5:" + secret}}, "", "--key"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var zf zoneFlags
+			for _, a := range tc.args {
+				value{&zf, a[0]}.Set(a[1])
+			}
+			zones, err := zf.zones()
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lines []string
+			for _, z := range zones {
+				key := "-"
+				if z.Key != nil {
+					key = z.Key.Name
+				}
+				lines = append(lines, z.Origin+" "+z.Primary.String()+" "+key)
+			}
+			if got := strings.Join(lines, "\n"); got != tc.want {
+				t.Fatalf("got\n%s\nwant\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestAddrList(t *testing.T) {
+	var l addrList
+	if err := l.Set("127.0.0.1:5300, ::1"); err != nil {
+		t.Fatal(err)
+	}
+	if len(l) != 2 || l[0] != netip.MustParseAddrPort("127.0.0.1:5300") || l[1] != netip.MustParseAddrPort("[::1]:53") {
+		t.Fatalf("got %v", l)
+	}
+}

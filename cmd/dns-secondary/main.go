@@ -1,0 +1,91 @@
+// Command dns-secondary is an authoritative secondary DNS server: it
+// transfers its zones from their primaries into memory, keeps them fresh
+// by their SOA timers and NOTIFY, and serves them.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/quercus-dev/quercus/dns/secondary"
+	"github.com/quercus-dev/quercus/dns/server"
+	"github.com/quercus-dev/quercus/dns/tsig"
+	"github.com/quercus-dev/quercus/service"
+)
+
+// gitFlags are common flags a secondary has no use for: it holds no data.
+var gitFlags = []string{"remote", "ssh-key", "ssh-known-hosts"}
+
+func main() {
+	fs := flag.NewFlagSet("dns-secondary", flag.ExitOnError)
+	var f service.Flags
+	common := flag.NewFlagSet("", flag.ContinueOnError)
+	f.Register(common, service.Flags{Listen: "127.0.0.1:5354", HTTP: "127.0.0.1:9154"})
+	common.VisitAll(func(fl *flag.Flag) {
+		if !slices.Contains(gitFlags, fl.Name) {
+			fs.Var(fl.Value, fl.Name, fl.Usage)
+		}
+	})
+	var zf zoneFlags
+	fs.Var(value{&zf, "zone"}, "zone", "`ZONE` to transfer; the --primary and --key after it are its own (repeatable)")
+	fs.Var(value{&zf, "primary"}, "primary", "`ADDR[:PORT]` of the primary of the --zone before it (port 53 if none)")
+	fs.Var(value{&zf, "key"}, "key", "`NAME:ALG:SECRET` TSIG key signing the transfers of the --zone before it; alone, a robur-style key <primary-ip>.<secondary-ip>._transfer.<zone> that names the zone and its primary (repeatable)")
+	var keys keyList
+	fs.Var(&keys, "transfer-key", "`NAME:ALG:SECRET` TSIG key our own secondaries transfer with (repeatable); _transfer keys naming a secondary address are also notified")
+	var also addrList
+	fs.Var(&also, "also-notify", "also send NOTIFY to these `ADDR[:PORT]`s (comma-separated, repeatable) for every new serial")
+	if err := service.Parse(fs, os.Args[1:], os.Getenv,
+		"Zones are configured by flags and held in memory only:",
+		"  dns-secondary --zone example.com --primary 192.0.2.1 --key NAME:hmac-sha256:SECRET",
+		"  dns-secondary --key 192.0.2.1.192.0.2.2._transfer.example.com:hmac-sha256:SECRET",
+		"Key names give rights as in dns-primary (<name>._update.<zone>, <ip1>.<ip2>._transfer.<zone>, ...):",
+		"a zone's key must have notify rights on it for the primary's NOTIFY to be accepted.",
+		"Secrets show in ps: prefer QUERCUS_KEY in the environment for a single zone.",
+	); err != nil {
+		os.Exit(2)
+	}
+	zones, err := zf.zones()
+	if err == nil && len(zones) == 0 {
+		err = fmt.Errorf("no zones: give --zone ZONE --primary ADDR [--key NAME:ALG:SECRET], or a robur-style --key (see --help)")
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dns-secondary:", err)
+		os.Exit(2)
+	}
+	if err := run(f, zones, keys, also); err != nil {
+		fmt.Fprintln(os.Stderr, "dns-secondary:", err)
+		os.Exit(1)
+	}
+}
+
+func run(f service.Flags, zones []secondary.ZoneConfig, keys keyList, also addrList) error {
+	return service.Run(context.Background(), service.Config{Name: "dns-secondary", Flags: f},
+		func(ctx context.Context, c *service.Chassis) error {
+			s, err := secondary.New(secondary.Config{
+				Zones:      zones,
+				Keys:       tsig.NewKeyring(keys...),
+				AlsoNotify: also,
+				Logger:     c.Logger,
+				Registry:   c.Registry,
+			})
+			if err != nil {
+				return err
+			}
+			pc, ln, err := server.Listen(f.Listen)
+			if err != nil {
+				return err
+			}
+			c.Logger.Info("serving DNS", "addr", pc.LocalAddr().String(), "zones", len(zones))
+			c.SetReady(true)
+			errs := make(chan error, 1)
+			go func() { errs <- s.Run(ctx) }()
+			err = s.Serve(ctx, pc, ln)
+			if rerr := <-errs; err == nil {
+				err = rerr
+			}
+			return err
+		})
+}
