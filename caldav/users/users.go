@@ -282,3 +282,12 @@ func SetGroups(tx kv.Txn, name string, groups []string) error {
 	}
 	return nil
 }
+
+// Decode reads a users/NAME.json file.
+func Decode(name string, b []byte) (*User, error) {
+	u := &User{Name: name}
+	if err := json.Unmarshal(b, u); err != nil {
+		return nil, fmt.Errorf("%s: %w", UserKey(name), err)
+	}
+	return u, nil
+}
