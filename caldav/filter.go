@@ -1,29 +1,182 @@
 package caldav
 
 import (
+	"bytes"
+	"errors"
 	"net/http"
+	"strings"
+	"time"
 
+	"github.com/emersion/go-ical"
+
+	"github.com/quercus-dev/quercus/caldav/calquery"
 	"github.com/quercus-dev/quercus/caldav/davxml"
 )
 
-// filter is a calendar-query filter.
-type filter struct{}
-
-func parseFilter(n *davxml.Node) (*filter, error) { return &filter{}, nil }
-
-func (f *filter) match(o *object) bool { return true }
-
-// dataRequest is a calendar-data element of a REPORT's prop.
-type dataRequest struct{}
-
-func parseDataRequest(n *davxml.Node) (*dataRequest, error) { return &dataRequest{}, nil }
-
-func (r *request) calendarData(res *resource, d *dataRequest, body func() ([]byte, error)) (string, error) {
-	b, err := body()
-	if err != nil {
-		return "", err
+func parseFilter(n *davxml.Node) (*calquery.Filter, error) {
+	if n == nil {
+		return nil, precondition(http.StatusForbidden, davxml.NSCalDAV, "valid-filter", "", "calendar-query needs a filter")
 	}
-	return davxml.Text(string(b)), nil
+	f, err := calquery.Parse(n)
+	var qe *calquery.Error
+	if errors.As(err, &qe) {
+		return nil, precondition(http.StatusForbidden, davxml.NSCalDAV, qe.Cond, "", qe.Msg)
+	}
+	return f, err
+}
+
+// dataRequest is a calendar-data element of a REPORT's prop: which parts
+// of the objects to return (RFC 4791 §9.6).
+type dataRequest struct {
+	expand *calquery.TimeRange
+	comp   *compSelect // nil: everything
+}
+
+// compSelect is a CALDAV:comp selection.
+type compSelect struct {
+	name     string
+	allProps bool
+	props    map[string]bool
+	allComps bool
+	comps    []*compSelect
+}
+
+func parseDataRequest(n *davxml.Node) (*dataRequest, error) {
+	d := &dataRequest{}
+	for _, c := range n.Children {
+		switch {
+		case c.Is(davxml.NSCalDAV, "expand"):
+			tr, err := calquery.ParseTimeRange(c)
+			if err != nil || tr.Start.IsZero() || tr.End.IsZero() {
+				return nil, precondition(http.StatusForbidden, davxml.NSCalDAV, "valid-filter", "", "expand needs a start and an end")
+			}
+			d.expand = tr
+		case c.Is(davxml.NSCalDAV, "comp"):
+			d.comp = parseCompSelect(c)
+		}
+	}
+	return d, nil
+}
+
+func parseCompSelect(n *davxml.Node) *compSelect {
+	name, _ := n.Attribute("name")
+	s := &compSelect{name: strings.ToUpper(name), props: map[string]bool{}}
+	hasProp, hasComp := false, false
+	for _, c := range n.Children {
+		switch {
+		case c.Is(davxml.NSCalDAV, "allprop"):
+			s.allProps = true
+		case c.Is(davxml.NSCalDAV, "allcomp"):
+			s.allComps = true
+		case c.Is(davxml.NSCalDAV, "prop"):
+			hasProp = true
+			if pn, ok := c.Attribute("name"); ok {
+				s.props[strings.ToUpper(pn)] = true
+			}
+		case c.Is(davxml.NSCalDAV, "comp"):
+			hasComp = true
+			s.comps = append(s.comps, parseCompSelect(c))
+		}
+	}
+	// A comp with neither prop nor comp children selects them all.
+	if !hasProp {
+		s.allProps = true
+	}
+	if !hasComp {
+		s.allComps = true
+	}
+	return s
+}
+
+// calendarData returns the encoded calendar-data value of a file: its
+// bytes as stored, or the parts and expansion asked for.
+func (r *request) calendarData(res *resource, d *dataRequest, body func() ([]byte, error)) (string, error) {
+	if d == nil || (d.expand == nil && d.comp == nil) {
+		b, err := body()
+		if err != nil {
+			return "", err
+		}
+		return davxml.Text(string(b)), nil
+	}
+	o, err := r.object(res.key, res.etag)
+	if err != nil {
+		b, err := body()
+		return davxml.Text(string(b)), err
+	}
+	cal := o.cal.Component
+	if d.expand != nil {
+		cal = expand(cal, o.comp, d.expand)
+	}
+	if d.comp != nil {
+		cal = d.comp.apply(cal)
+	}
+	var buf bytes.Buffer
+	if err := ical.NewEncoder(&buf).Encode(&ical.Calendar{Component: cal}); err != nil {
+		b, err := body()
+		return davxml.Text(string(b)), err
+	}
+	return davxml.Text(buf.String()), nil
+}
+
+func (s *compSelect) apply(c *ical.Component) *ical.Component {
+	out := &ical.Component{Name: c.Name, Props: ical.Props{}}
+	for name, ps := range c.Props {
+		if s.allProps || s.props[name] {
+			out.Props[name] = ps
+		}
+	}
+	for _, child := range c.Children {
+		if s.allComps {
+			out.Children = append(out.Children, child)
+			continue
+		}
+		for _, cs := range s.comps {
+			if cs.name == child.Name {
+				out.Children = append(out.Children, cs.apply(child))
+				break
+			}
+		}
+	}
+	return out
+}
+
+// expand replaces recurring components of kind by their instances in tr,
+// in UTC, as RFC 4791 §9.6.5 asks.
+func expand(cal *ical.Component, kind string, tr *calquery.TimeRange) *ical.Component {
+	out := &ical.Component{Name: cal.Name, Props: cal.Props}
+	for _, c := range cal.Children {
+		if c.Name != kind && c.Name != ical.CompTimezone {
+			out.Children = append(out.Children, c)
+		}
+	}
+	for _, in := range calquery.Instances(cal, kind, tr) {
+		c := &ical.Component{Name: kind, Props: ical.Props{}, Children: in.Comp.Children}
+		for name, ps := range in.Comp.Props {
+			switch name {
+			case ical.PropRecurrenceRule, ical.PropRecurrenceDates, ical.PropExceptionDates,
+				ical.PropDateTimeStart, ical.PropDateTimeEnd, ical.PropDuration, ical.PropRecurrenceID:
+				continue
+			}
+			c.Props[name] = ps
+		}
+		if !in.Start.IsZero() {
+			setUTC(c, ical.PropDateTimeStart, in.Start)
+			if in.End.After(in.Start) {
+				setUTC(c, ical.PropDateTimeEnd, in.End)
+			}
+		}
+		if !in.RecurrenceID.IsZero() {
+			setUTC(c, ical.PropRecurrenceID, in.RecurrenceID)
+		}
+		out.Children = append(out.Children, c)
+	}
+	return out
+}
+
+func setUTC(c *ical.Component, name string, t time.Time) {
+	p := ical.NewProp(name)
+	p.SetDateTime(t.UTC())
+	c.Props.Set(p)
 }
 
 func (r *request) freeBusy(res *resource, n *davxml.Node) error {

@@ -301,7 +301,7 @@ func (r *request) propstats(res *resource, q *propQuery, body func() ([]byte, er
 		}
 		if has {
 			ok.Props = append(ok.Props, davxml.Prop{Name: n, Value: v})
-		} else {
+		} else if !q.all || slices.Contains(q.include, n) {
 			missing.Props = append(missing.Props, davxml.Prop{Name: n})
 		}
 	}
@@ -458,3 +458,5 @@ func (r *request) fileResource(coll *resource, e kv.Entry) *resource {
 	return &resource{kind: kFile, segs: append(slices.Clone(coll.segs), name), key: e.Key,
 		owner: coll.owner, parent: coll.meta, etag: e.Digest, size: e.Size}
 }
+
+func escapeText(s string) string { return davxml.Text(s) }

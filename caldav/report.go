@@ -127,7 +127,7 @@ func (r *request) query(coll *resource, n *davxml.Node) error {
 		if err != nil {
 			continue
 		}
-		if !f.match(o) {
+		if !f.Match(o.cal) {
 			continue
 		}
 		stats, err := r.propstats(res, q, r.body(res))

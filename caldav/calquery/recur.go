@@ -1,0 +1,239 @@
+package calquery
+
+import (
+	"strings"
+	"time"
+
+	"github.com/emersion/go-ical"
+	"github.com/teambition/rrule-go"
+)
+
+// DateTime parses a DATE or DATE-TIME property and reports whether it
+// is a DATE. A TZID the time zone database does not know is read as
+// floating time (UTC), rather than failing the whole object.
+func DateTime(p *ical.Prop) (time.Time, bool, error) {
+	isDate := p.ValueType() == ical.ValueDate || (p.ValueType() == ical.ValueDefault && len(p.Value) == 8)
+	t, err := p.DateTime(time.UTC)
+	if err != nil && p.Params.Get(ical.PropTimezoneID) != "" {
+		q := ical.Prop{Name: p.Name, Value: p.Value, Params: ical.Params{}}
+		t, err = q.DateTime(time.UTC)
+	}
+	return t, isDate, err
+}
+
+// dateTimes parses a comma-separated DATE / DATE-TIME list (EXDATE,
+// RDATE), skipping values it cannot read (periods).
+func dateTimes(props []ical.Prop) []time.Time {
+	var out []time.Time
+	for _, p := range props {
+		for _, v := range strings.Split(p.Value, ",") {
+			q := ical.Prop{Name: p.Name, Value: v, Params: p.Params}
+			if t, _, err := DateTime(&q); err == nil {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// span is a component's own start and end (before recurrence).
+func span(c *ical.Component) (start, end time.Time, ok bool) {
+	startProp := c.Props.Get(ical.PropDateTimeStart)
+	var isDate bool
+	var err error
+	if startProp != nil {
+		if start, isDate, err = DateTime(startProp); err != nil {
+			return start, end, false
+		}
+	}
+	dur := func() (time.Duration, bool) {
+		if p := c.Props.Get(ical.PropDuration); p != nil {
+			if d, err := p.Duration(); err == nil {
+				return d, true
+			}
+		}
+		return 0, false
+	}
+	switch c.Name {
+	case ical.CompEvent, ical.CompJournal, ical.CompFreeBusy:
+		if startProp == nil {
+			return start, end, false
+		}
+		if p := c.Props.Get(ical.PropDateTimeEnd); p != nil {
+			if end, _, err = DateTime(p); err == nil {
+				return start, end, true
+			}
+		}
+		if d, ok := dur(); ok {
+			return start, start.Add(d), true
+		}
+		if isDate {
+			return start, start.AddDate(0, 0, 1), true
+		}
+		return start, start, true
+	case ical.CompToDo:
+		var due time.Time
+		if p := c.Props.Get(ical.PropDue); p != nil {
+			due, _, _ = DateTime(p)
+		}
+		switch {
+		case startProp != nil && !due.IsZero():
+			return start, due, true
+		case startProp != nil:
+			if d, ok := dur(); ok {
+				return start, start.Add(d), true
+			}
+			return start, start, true
+		case !due.IsZero():
+			return due, due, true
+		}
+		for _, name := range []string{ical.PropCompleted, ical.PropCreated} {
+			if p := c.Props.Get(name); p != nil {
+				if t, _, err := DateTime(p); err == nil {
+					return t, t, true
+				}
+			}
+		}
+	}
+	return start, end, false
+}
+
+// alwaysOverlaps are components RFC 4791 §9.9 lets match any range when
+// they carry no times (a VTODO with none).
+func alwaysOverlaps(c *ical.Component) bool { return c.Name == ical.CompToDo }
+
+// Instance is one occurrence of a component.
+type Instance struct {
+	Start, End time.Time
+	// RecurrenceID is the occurrence's original start; zero for a
+	// component that does not recur.
+	RecurrenceID time.Time
+	// Comp is the component that describes the occurrence: the master
+	// or the override for that recurrence id.
+	Comp *ical.Component
+}
+
+// maxInstances bounds an expansion, against rules like FREQ=SECONDLY.
+const maxInstances = 10000
+
+// Instances returns the occurrences of the components named kind in cal
+// that overlap tr, overrides (RECURRENCE-ID) replacing the master's
+// instances.
+func Instances(cal *ical.Component, kind string, tr *TimeRange) []Instance {
+	var out []Instance
+	overridden := map[int64]bool{}
+	var masters []*ical.Component
+	for _, c := range cal.Children {
+		if c.Name != kind {
+			continue
+		}
+		if rid := c.Props.Get(ical.PropRecurrenceID); rid != nil {
+			t, _, err := DateTime(rid)
+			if err != nil {
+				continue
+			}
+			overridden[t.Unix()] = true
+			if s, e, ok := span(c); ok && tr.overlaps(s, e) {
+				out = append(out, Instance{Start: s, End: e, RecurrenceID: t, Comp: c})
+			}
+			continue
+		}
+		masters = append(masters, c)
+	}
+	for _, c := range masters {
+		s, e, ok := span(c)
+		if !ok {
+			if alwaysOverlaps(c) {
+				out = append(out, Instance{Comp: c})
+			}
+			continue
+		}
+		set, err := recurrence(c, s)
+		if err != nil || set == nil {
+			if tr.overlaps(s, e) {
+				out = append(out, Instance{Start: s, End: e, Comp: c})
+			}
+			continue
+		}
+		d := e.Sub(s)
+		from, to := tr.Start, tr.End
+		if from.IsZero() {
+			from = s
+		} else {
+			from = from.Add(-d)
+		}
+		if to.IsZero() {
+			to = s.AddDate(100, 0, 0)
+		}
+		it := set.Iterator()
+		for n := 0; n < maxInstances; n++ {
+			t, ok := it()
+			if !ok || !t.Before(to) {
+				break
+			}
+			if t.Before(from) || overridden[t.Unix()] {
+				continue
+			}
+			if tr.overlaps(t, t.Add(d)) {
+				out = append(out, Instance{Start: t, End: t.Add(d), RecurrenceID: t, Comp: c})
+			}
+		}
+	}
+	return out
+}
+
+// recurrence builds c's recurrence set, nil if it does not recur.
+func recurrence(c *ical.Component, start time.Time) (*rrule.Set, error) {
+	opt, err := c.Props.RecurrenceRule()
+	if err != nil {
+		return nil, err
+	}
+	rdates := dateTimes(c.Props.Values(ical.PropRecurrenceDates))
+	if opt == nil && len(rdates) == 0 {
+		return nil, nil
+	}
+	set := &rrule.Set{}
+	if opt != nil {
+		opt.Dtstart = start
+		rule, err := rrule.NewRRule(*opt)
+		if err != nil {
+			return nil, err
+		}
+		set.RRule(rule)
+	} else {
+		set.RDate(start)
+	}
+	set.DTStart(start)
+	for _, t := range rdates {
+		set.RDate(t)
+	}
+	for _, t := range dateTimes(c.Props.Values(ical.PropExceptionDates)) {
+		set.ExDate(t)
+	}
+	return set, nil
+}
+
+// componentOverlaps reports whether c (with its recurrences and
+// overrides in cal) overlaps tr.
+func componentOverlaps(cal, c *ical.Component, tr *TimeRange) bool {
+	switch c.Name {
+	case ical.CompEvent, ical.CompToDo, ical.CompJournal, ical.CompFreeBusy:
+	default:
+		return true // VALARM and others: not evaluated
+	}
+	uid := c.Props.Get(ical.PropUID)
+	// Evaluate c alone, with the overrides of its UID.
+	tmp := &ical.Component{Name: cal.Name}
+	for _, o := range cal.Children {
+		if o == c || (o.Name == c.Name && c.Props.Get(ical.PropRecurrenceID) == nil && o.Props.Get(ical.PropRecurrenceID) != nil &&
+			uid != nil && o.Props.Get(ical.PropUID) != nil && o.Props.Get(ical.PropUID).Value == uid.Value) {
+			tmp.Children = append(tmp.Children, o)
+		}
+	}
+	for _, in := range Instances(tmp, c.Name, tr) {
+		if in.Comp == c {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,121 @@
+// Command caldav is a CalDAV/WebDAV server whose only storage is a git
+// remote. Without --remote it serves a demo repository.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+	_ "time/tzdata" // time zones without reading files, under the sandbox
+
+	"github.com/quercus-dev/quercus/caldav"
+	"github.com/quercus-dev/quercus/service"
+)
+
+func main() {
+	fs := flag.NewFlagSet("caldav", flag.ExitOnError)
+	var f service.Flags
+	f.Register(fs, service.Flags{Listen: "127.0.0.1:8080", HTTP: "127.0.0.1:9180"})
+	certFile := fs.String("tls-cert", "", "TLS certificate chain (PEM) to serve HTTPS; needs --tls-key")
+	keyFile := fs.String("tls-key", "", "TLS private key (PEM)")
+	maxSize := fs.Int64("max-resource-size", 1<<20, "largest calendar object or file a client may PUT, in bytes")
+	poll := fs.Duration("poll", 0, "also fetch the remote this often, to serve changes pushed to git (0: only at start)")
+	if err := service.Parse(fs, os.Args[1:], os.Getenv,
+		"Without --remote, caldav creates a demo repository in a temporary folder with one",
+		"user, serves it and prints the user's password.",
+		"Manage users with 'quercus user add|passwd|remove'.",
+	); err != nil {
+		os.Exit(2)
+	}
+	if (*certFile == "") != (*keyFile == "") {
+		fmt.Fprintln(os.Stderr, "caldav: --tls-cert and --tls-key go together")
+		os.Exit(2)
+	}
+	if err := run(f, *certFile, *keyFile, *maxSize, *poll); err != nil {
+		fmt.Fprintln(os.Stderr, "caldav:", err)
+		os.Exit(1)
+	}
+}
+
+func run(f service.Flags, certFile, keyFile string, maxSize int64, poll time.Duration) error {
+	return service.Run(context.Background(), service.Config{Name: "caldav", Flags: f},
+		func(ctx context.Context, c *service.Chassis) error {
+			var demo func(url string)
+			if f.Remote == "" {
+				dir, err := os.MkdirTemp("", "quercus-demo-")
+				if err != nil {
+					return err
+				}
+				remote, password, err := caldav.Demo(ctx, dir)
+				if err != nil {
+					return err
+				}
+				f.Remote = remote
+				if poll == 0 {
+					poll = 2 * time.Second
+				}
+				demo = func(url string) { printDemo(os.Stdout, url, remote, password) }
+			}
+			var tlsConfig *tls.Config
+			if certFile != "" {
+				cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+				if err != nil {
+					return err
+				}
+				tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			}
+			store, err := service.OpenStore(ctx, f, c.Logger)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			h, err := caldav.New(caldav.Config{Store: store, Logger: c.Logger, MaxResourceSize: maxSize})
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", f.Listen)
+			if err != nil {
+				return err
+			}
+			scheme := "http"
+			if tlsConfig != nil {
+				ln, scheme = tls.NewListener(ln, tlsConfig), "https"
+			}
+			srv := &http.Server{
+				Handler:           h,
+				ReadHeaderTimeout: 10 * time.Second,
+				ReadTimeout:       2 * time.Minute,
+				WriteTimeout:      2 * time.Minute,
+				IdleTimeout:       2 * time.Minute,
+				MaxHeaderBytes:    64 << 10,
+			}
+			if poll > 0 {
+				go h.Poll(ctx, poll)
+			}
+			url := fmt.Sprintf("%s://%s/", scheme, ln.Addr())
+			c.Logger.Info("serving CalDAV", "url", url)
+			c.SetReady(true)
+			if demo != nil {
+				demo(url)
+			}
+			errc := make(chan error, 1)
+			go func() { errc <- srv.Serve(ln) }()
+			select {
+			case err := <-errc:
+				return err
+			case <-ctx.Done():
+			}
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+				return err
+			}
+			return nil
+		})
+}
