@@ -28,6 +28,13 @@ type Flags struct {
 	Influx        string
 	LogLevel      string
 	LogFormat     string
+	// Sandbox is on, log or off (see package sandbox); default on on
+	// Linux. SandboxReport prints the policy and exits.
+	Sandbox       string
+	SandboxReport bool
+	// User is who a service started as root runs as once its ports are
+	// bound; empty picks nobody, or the owner of a local remote.
+	User string
 }
 
 // Register defines the common flags on fs, with defaults from d.
@@ -47,6 +54,12 @@ func (f *Flags) Register(fs *flag.FlagSet, d Flags) {
 	}
 	fs.StringVar(&f.LogLevel, "log-level", d.LogLevel, "least severe log level: debug, info, warn or error")
 	fs.StringVar(&f.LogFormat, "log-format", d.LogFormat, "format of logs on stderr: text or json")
+	if d.Sandbox == "" {
+		d.Sandbox = DefaultSandbox
+	}
+	fs.StringVar(&f.Sandbox, "sandbox", d.Sandbox, "after start-up restrict the process to its system call allowlist and no files: on, log (allow and record what is outside the list, in the kernel's log) or off (for debugging)")
+	fs.BoolVar(&f.SandboxReport, "sandbox-report", false, "print the sandbox policy (each allowed system call and why, ports, paths) and exit")
+	fs.StringVar(&f.User, "user", d.User, "when started as root, run as this user once the ports are bound (empty: nobody, or the owner of a local --remote)")
 }
 
 // Level parses LogLevel.

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/quercus-dev/quercus/sandbox"
 	"github.com/quercus-dev/quercus/telemetry"
 	"github.com/quercus-dev/quercus/telemetry/influx"
 	"github.com/quercus-dev/quercus/telemetry/syslog"
@@ -37,6 +39,11 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Signals stop the service. Default SIGINT and SIGTERM.
 	Signals []os.Signal
+	// Sandbox is the service's policy (one of sandbox.Services), which
+	// Chassis.Lockdown applies with what the flags add.
+	Sandbox sandbox.Policy
+	// Stdout receives --sandbox-report. Default os.Stdout.
+	Stdout io.Writer
 }
 
 // Chassis is what Run hands the service.
@@ -51,11 +58,19 @@ type Chassis struct {
 	// HTTPAddr is the side port's bound address, nil when it is off.
 	HTTPAddr net.Addr
 
-	ready atomic.Bool
+	ready  atomic.Bool
+	cfg    Config
+	mode   sandbox.Mode
+	locked atomic.Bool
 }
 
 // SetReady sets what /readyz answers: 200 once the service serves.
-func (c *Chassis) SetReady(ok bool) { c.ready.Store(ok) }
+func (c *Chassis) SetReady(ok bool) {
+	if ok && !c.locked.Load() && c.mode != sandbox.Off && !c.ready.Load() {
+		c.Logger.Warn("serving before the sandbox is applied: the service should call Lockdown once started")
+	}
+	c.ready.Store(ok)
+}
 
 // Run sets up logging, metrics and the side port, then calls serve with a
 // context that ends on the first signal, and tears down what it set up
@@ -71,9 +86,23 @@ func Run(ctx context.Context, cfg Config, serve func(context.Context, *Chassis) 
 	if cfg.Signals == nil {
 		cfg.Signals = []os.Signal{syscall.SIGINT, syscall.SIGTERM}
 	}
+	if cfg.Stdout == nil {
+		cfg.Stdout = os.Stdout
+	}
 	level, err := cfg.Flags.Level()
 	if err != nil {
 		return err
+	}
+	mode, err := sandbox.ParseMode(cmp.Or(cfg.Flags.Sandbox, DefaultSandbox))
+	if err != nil {
+		return fmt.Errorf("--sandbox: %w", err)
+	}
+	if cfg.Flags.SandboxReport {
+		return SandboxReport(cfg.Stdout, cfg)
+	}
+	if mode != sandbox.Off {
+		// Before any goroutine resolves a name: see pinResolver.
+		pinResolver("/etc/resolv.conf")
 	}
 	logger, closeLog, err := newLogger(cfg, level)
 	if err != nil {
@@ -86,7 +115,10 @@ func Run(ctx context.Context, cfg Config, serve func(context.Context, *Chassis) 
 	}()
 	slog.SetDefault(logger)
 
-	c := &Chassis{Logger: logger, Registry: telemetry.NewRegistry(), Mux: http.NewServeMux()}
+	c := &Chassis{Logger: logger, Registry: telemetry.NewRegistry(), Mux: http.NewServeMux(), cfg: cfg, mode: mode}
+	if mode == sandbox.Off {
+		logger.Warn("SANDBOX OFF: this service will run with every system call and file open to it (--sandbox=off is for debugging only)")
+	}
 	ctx, stop := signal.NotifyContext(ctx, cfg.Signals...)
 	defer stop()
 

@@ -1,0 +1,133 @@
+package git
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
+	"github.com/go-git/go-git/v5/plumbing/transport/server"
+)
+
+// Local remotes (a path, file://) are served in this process by go-git's
+// git server instead of by running git-upload-pack and git-receive-pack,
+// which go-git's file transport does: a sandboxed service cannot run
+// programs, though it may be allowed the repository's folder.
+func init() {
+	loader := server.NewFilesystemLoader(osfs.New("/"))
+	client.InstallProtocol("file", localTransport{Transport: server.NewClient(loader), loader: loader})
+}
+
+// localTransport makes pushes compare-and-swap: go-git's receive-pack sets
+// a branch to the pushed commit whatever it points to by then, so a
+// writer that pushed between our fetch and our push would be lost. Here
+// each ref moves only from the value the pusher saw, under the ref file's
+// lock, as git-receive-pack does.
+type localTransport struct {
+	transport.Transport
+	loader server.Loader
+}
+
+func (t localTransport) NewReceivePackSession(ep *transport.Endpoint, auth transport.AuthMethod) (transport.ReceivePackSession, error) {
+	s, err := t.Transport.NewReceivePackSession(ep, auth)
+	if err != nil {
+		return nil, err
+	}
+	refs, err := t.loader.Load(ep)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	dir := ep.Path
+	if _, err := os.Stat(filepath.Join(dir, "config")); err != nil {
+		dir = filepath.Join(dir, ".git") // not bare
+	}
+	return &casSession{ReceivePackSession: s, refs: refs, dir: dir}, nil
+}
+
+type casSession struct {
+	transport.ReceivePackSession
+	refs storer.Storer
+	dir  string // the git directory
+}
+
+// ReceivePack stores the pack with the wrapped session, then moves the
+// refs itself.
+func (s *casSession) ReceivePack(ctx context.Context, req *packp.ReferenceUpdateRequest) (*packp.ReportStatus, error) {
+	packOnly := *req
+	packOnly.Commands = nil
+	rs, err := s.ReceivePackSession.ReceivePack(ctx, &packOnly)
+	if err != nil {
+		return rs, err
+	}
+	var first error
+	for _, c := range req.Commands {
+		status := "ok"
+		if err := s.update(c); err != nil {
+			status = err.Error()
+			first = cmpOr(first, fmt.Errorf("%s: %w", c.Name, err))
+		}
+		rs.CommandStatuses = append(rs.CommandStatuses, &packp.CommandStatus{ReferenceName: c.Name, Status: status})
+	}
+	return rs, first
+}
+
+var errRefMoved = errors.New("reference moved since it was read (fetch first)")
+
+// update moves one ref from c.Old to c.New as git does: holding
+// <ref>.lock, created exclusively, which git-receive-pack and git push
+// to the same folder respect too; then renaming it over the ref.
+func (s *casSession) update(c *packp.Command) (err error) {
+	path := filepath.Join(s.dir, filepath.FromSlash(c.Name.String()))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	lock, err := os.OpenFile(path+".lock", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("reference locked by another writer: %w", err)
+	}
+	defer func() {
+		lock.Close()
+		if err != nil {
+			os.Remove(lock.Name())
+		}
+	}()
+	cur, err := s.refs.Reference(c.Name)
+	if err != nil && !errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return err
+	}
+	var old plumbing.Hash
+	if cur != nil {
+		old = cur.Hash()
+	}
+	if old != c.Old {
+		return errRefMoved
+	}
+	if c.Action() == packp.Delete {
+		if err := s.refs.RemoveReference(c.Name); err != nil {
+			return err
+		}
+		return errors.Join(lock.Close(), os.Remove(lock.Name()))
+	}
+	if _, err := lock.WriteString(c.New.String() + "\n"); err != nil {
+		return err
+	}
+	if err := lock.Close(); err != nil {
+		return err
+	}
+	return os.Rename(lock.Name(), path)
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,261 @@
+package service
+
+import (
+	"bufio"
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	kvgit "github.com/quercus-dev/quercus/kv/git"
+	"github.com/quercus-dev/quercus/sandbox"
+)
+
+// Lockdown restricts the process to the service's sandbox policy
+// (Config.Sandbox), widened by more and by what the flags need: the git
+// remote's TCP port (or, for a local remote, its folder), the syslog and
+// Influx ports, and DNS over TCP when any of them is a host name. A
+// service calls it once, after it has bound its sockets and loaded its
+// data. When started as root, the process first becomes --user.
+//
+// With --sandbox=off it does nothing but say so; with on, a kernel
+// without seccomp is an error (sandbox.ErrNoSeccomp) and the service
+// should stop.
+func (c *Chassis) Lockdown(more sandbox.Policy) error {
+	if c.locked.Swap(true) {
+		return errors.New("service: Lockdown called twice")
+	}
+	if c.mode == sandbox.Off {
+		c.Logger.Warn("SANDBOX OFF: not restricting this process (--sandbox=off is for debugging only)")
+		return nil
+	}
+	p, err := c.policy(more)
+	if err != nil {
+		return err
+	}
+	warmUp(c.cfg.Flags)
+	if err := c.swapProcessCollector(); err != nil {
+		c.Logger.Warn("process metrics unavailable in the sandbox", "err", err)
+	}
+	if err := c.dropPrivileges(); err != nil {
+		return err
+	}
+	_, err = sandbox.Apply(p, c.mode, c.Logger)
+	return err
+}
+
+// policy is the service's policy with what its flags and more add.
+func (c *Chassis) policy(more sandbox.Policy) (sandbox.Policy, error) {
+	flags, err := flagNeeds(c.cfg.Flags)
+	if err != nil {
+		return sandbox.Policy{}, err
+	}
+	p := c.cfg.Sandbox
+	if p.Service == "" {
+		p.Service = c.cfg.Name
+	}
+	return p.With(flags).With(more), nil
+}
+
+// SandboxReport writes the policy Lockdown would apply with these flags.
+func SandboxReport(w io.Writer, cfg Config) error {
+	c := &Chassis{cfg: cfg}
+	p, err := c.policy(sandbox.Policy{})
+	if err != nil {
+		return err
+	}
+	return sandbox.Report(w, p)
+}
+
+// flagNeeds is what the common flags add to a policy.
+func flagNeeds(f Flags) (sandbox.Policy, error) {
+	var p sandbox.Policy
+	names := false
+	if f.Remote != "" {
+		raw, _ := kvgit.SplitRemote(f.Remote)
+		ep, err := transport.NewEndpoint(raw)
+		if err != nil {
+			return p, fmt.Errorf("--remote: %w", err)
+		}
+		switch ep.Protocol {
+		case "file":
+			dir, err := filepath.Abs(ep.Path)
+			if err != nil {
+				return p, err
+			}
+			p.ReadWrite = append(p.ReadWrite, dir)
+		default:
+			port := ep.Port
+			if port == 0 {
+				port = map[string]int{"ssh": 22, "http": 80, "https": 443, "git": 9418}[ep.Protocol]
+			}
+			p.ConnectTCP = append(p.ConnectTCP, uint16(port))
+			names = names || isName(ep.Host)
+		}
+	}
+	for _, u := range []struct{ flag, raw string }{{"--syslog", f.Syslog}, {"--influx", f.Influx}} {
+		if u.raw == "" {
+			continue
+		}
+		pu, err := url.Parse(u.raw)
+		if err != nil {
+			return p, fmt.Errorf("%s: %w", u.flag, err)
+		}
+		names = names || isName(pu.Hostname())
+		if pu.Scheme == "udp" {
+			continue // Landlock's port rules are for TCP
+		}
+		port, _ := strconv.Atoi(pu.Port())
+		if port == 0 {
+			port = map[string]int{"tcp": 514, "tls": 6514, "http": 80, "https": 443}[pu.Scheme]
+		}
+		if port != 0 {
+			p.ConnectTCP = append(p.ConnectTCP, uint16(port))
+		}
+	}
+	if names {
+		p.ConnectTCP = append(p.ConnectTCP, 53) // the resolver retries truncated answers over TCP
+	}
+	return p, nil
+}
+
+func isName(host string) bool {
+	_, err := netip.ParseAddr(host)
+	return host != "" && err != nil
+}
+
+// warmUp loads now what Go's standard library would otherwise read from
+// files on first use, when the sandbox no longer lets it.
+func warmUp(f Flags) {
+	_ = time.Local.String() // the local time zone, from /etc/localtime
+	for _, u := range []string{f.Remote, f.Syslog, f.Influx} {
+		if pu, err := url.Parse(u); err == nil && (pu.Scheme == "https" || pu.Scheme == "tls") {
+			x509.SystemCertPool() // the system's roots, for TLS to that host
+			break
+		}
+	}
+}
+
+// dropPrivileges makes a process started as root run as --user; empty
+// means the owner of a local remote, which the service must write to,
+// and nobody otherwise.
+func (c *Chassis) dropPrivileges() error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	uid, gid, who, err := c.target()
+	if err != nil {
+		return err
+	}
+	if uid == 0 {
+		c.Logger.Warn("still running as root after start-up", "why", who)
+		return nil
+	}
+	if err := sandbox.DropPrivileges(uid, gid); err != nil {
+		return err
+	}
+	c.Logger.Info("dropped root", "uid", uid, "gid", gid, "user", who)
+	return nil
+}
+
+func (c *Chassis) target() (uid, gid int, who string, err error) {
+	name := c.cfg.Flags.User
+	if name == "" {
+		if dir := localRemote(c.cfg.Flags.Remote); dir != "" {
+			fi, err := os.Stat(dir)
+			if err != nil {
+				return 0, 0, "", err
+			}
+			st := fi.Sys().(*syscall.Stat_t)
+			return int(st.Uid), int(st.Gid), "owner of the local remote " + dir + " (chown it or pass --user to drop root)", nil
+		}
+		name = "nobody"
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return 0, 0, "", fmt.Errorf("--user: %w", err)
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	return uid, gid, name, nil
+}
+
+func localRemote(remote string) string {
+	raw, _ := kvgit.SplitRemote(remote)
+	ep, err := transport.NewEndpoint(raw)
+	if err != nil || ep.Protocol != "file" {
+		return ""
+	}
+	dir, _ := filepath.Abs(ep.Path)
+	return dir
+}
+
+// pinResolver makes the process's resolver ask the name servers that
+// /etc/resolv.conf names now, for good. In the sandbox Go's resolver can
+// no longer re-read the file every few seconds as it does, and would
+// fall back to 127.0.0.1:53; its Dial is steered to the servers read
+// here instead. Names in /etc/hosts are not seen once sandboxed.
+func pinResolver(path string) { pinOnce.Do(func() { pin(path) }) }
+
+var pinOnce sync.Once
+
+func pin(path string) {
+	servers := nameservers(path)
+	if len(servers) == 0 {
+		return
+	}
+	known := map[string]bool{}
+	for _, s := range servers {
+		known[s] = true
+	}
+	net.DefaultResolver = &net.Resolver{
+		PreferGo: true,
+		Dial: func(ctx context.Context, network, address string) (net.Conn, error) {
+			if !known[address] {
+				// Go's fallback list: 127.0.0.1:53 first, [::1]:53 second.
+				i := 0
+				if ap, err := netip.ParseAddrPort(address); err == nil && ap.Addr().Is6() {
+					i = 1
+				}
+				address = servers[i%len(servers)]
+			}
+			var d net.Dialer
+			return d.DialContext(ctx, network, address)
+		},
+	}
+}
+
+// nameservers returns the nameserver lines of a resolv.conf as
+// host:port.
+func nameservers(path string) []string {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "nameserver" {
+			if a, err := netip.ParseAddr(fields[1]); err == nil {
+				out = append(out, netip.AddrPortFrom(a.WithZone(""), 53).String())
+			}
+		}
+	}
+	return out
+}
