@@ -25,9 +25,10 @@ var ErrUnsigned = errors.New("tsig: response not signed where it must be")
 // after the first covers the previous MAC, every unsigned message since,
 // the message itself and the TSIG timers only.
 //
-// miekg's Transfer.In verifies every message but refuses unsigned ones,
-// which NSD sends, and checks the time against the real clock; Stream
-// does neither.
+// miekg's Transfer.In (v1.1.73), given a provider, verifies every
+// message and fails at the first unsigned one, which §5.3.1 allows, and
+// checks the time against the real clock as well; Stream allows the gaps
+// and uses the Provider's clock alone.
 type Stream struct {
 	p        *Provider
 	key      Key
