@@ -113,4 +113,3 @@ func (s *Server) Published(ctx context.Context, host string) (*Published, error)
 	}
 	return &Published{Host: hostName}, nil
 }
-
