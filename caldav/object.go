@@ -2,6 +2,7 @@ package caldav
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -32,13 +33,9 @@ func parseObject(b []byte) (*object, error) {
 	invalidObject := func(msg string) error {
 		return precondition(http.StatusForbidden, davxml.NSCalDAV, "valid-calendar-object-resource", "", msg)
 	}
-	dec := ical.NewDecoder(bytes.NewReader(b))
-	cal, err := dec.Decode()
+	cal, err := decode(b)
 	if err != nil {
 		return nil, invalidData(err.Error())
-	}
-	if _, err := dec.Decode(); err != io.EOF {
-		return nil, invalidData("more than one VCALENDAR")
 	}
 	if cal.Name != ical.CompCalendar {
 		return nil, invalidData("not a VCALENDAR")
@@ -152,4 +149,23 @@ func (c *objectCache) put(digest string, o *object) {
 		c.m = map[string]*object{}
 	}
 	c.m[digest] = o
+}
+
+// decode parses exactly one VCALENDAR. go-ical panics on some malformed
+// lines (a parameter with no value at the end of a line); that is bad
+// input like any other.
+func decode(b []byte) (cal *ical.Calendar, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			cal, err = nil, fmt.Errorf("malformed content line")
+		}
+	}()
+	dec := ical.NewDecoder(bytes.NewReader(b))
+	if cal, err = dec.Decode(); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Decode(); err != io.EOF {
+		return nil, fmt.Errorf("more than one VCALENDAR")
+	}
+	return cal, nil
 }

@@ -240,11 +240,6 @@ func parsePropQuery(n *davxml.Node) (*propQuery, error) {
 			}
 		}
 	}
-	if !q.all && !q.names && q.props == nil {
-		if n.Child(davxml.NSDAV, "prop") == nil {
-			return nil, errorf(http.StatusBadRequest, "no prop, allprop or propname")
-		}
-	}
 	return q, nil
 }
 
@@ -379,6 +374,9 @@ func (r *request) propfind() error {
 		}
 		if q, err = parsePropQuery(body); err != nil {
 			return err
+		}
+		if !q.all && !q.names && body.Child(davxml.NSDAV, "prop") == nil {
+			return errorf(http.StatusBadRequest, "no prop, allprop or propname")
 		}
 	}
 	ms := davxml.NewMultistatus()
