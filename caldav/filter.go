@@ -179,6 +179,70 @@ func setUTC(c *ical.Component, name string, t time.Time) {
 	c.Props.Set(p)
 }
 
-func (r *request) freeBusy(res *resource, n *davxml.Node) error {
-	return errorf(http.StatusNotImplemented, "free-busy-query is not implemented")
+// freeBusy answers a free-busy-query (RFC 4791 §7.10) with one VFREEBUSY
+// listing the busy periods of the calendar's events in the range.
+func (r *request) freeBusy(coll *resource, n *davxml.Node) error {
+	if !coll.calendar() {
+		return precondition(http.StatusForbidden, davxml.NSCalDAV, "calendar-collection-location-ok", "",
+			"free-busy-query runs on a calendar collection")
+	}
+	trNode := n.Child(davxml.NSCalDAV, "time-range")
+	if trNode == nil {
+		return precondition(http.StatusForbidden, davxml.NSCalDAV, "valid-filter", "", "free-busy-query needs a time-range")
+	}
+	tr, err := calquery.ParseTimeRange(trNode)
+	if err != nil || tr.Start.IsZero() || tr.End.IsZero() {
+		return precondition(http.StatusForbidden, davxml.NSCalDAV, "valid-filter", "", "free-busy-query needs a start and an end")
+	}
+	entries, err := r.snap.List(r.ctx, coll.key)
+	if err != nil {
+		return err
+	}
+	files, _ := members(entries, coll.key)
+	fb := ical.NewComponent(ical.CompFreeBusy)
+	fb.Props.SetText(ical.PropUID, "freebusy-"+r.snap.Version())
+	setUTC(fb, ical.PropDateTimeStamp, r.h.cfg.Now())
+	setUTC(fb, ical.PropDateTimeStart, tr.Start)
+	setUTC(fb, ical.PropDateTimeEnd, tr.End)
+	for _, e := range files {
+		o, err := r.object(e.Key, e.Digest)
+		if err != nil || o.comp != ical.CompEvent {
+			continue
+		}
+		for _, in := range calquery.Instances(o.cal.Component, ical.CompEvent, tr) {
+			if in.Start.IsZero() || !in.End.After(in.Start) {
+				continue
+			}
+			transp, _ := in.Comp.Props.Text(ical.PropTransparency)
+			status, _ := in.Comp.Props.Text(ical.PropStatus)
+			if strings.EqualFold(transp, "TRANSPARENT") || strings.EqualFold(status, "CANCELLED") {
+				continue
+			}
+			s, end := in.Start, in.End
+			if s.Before(tr.Start) {
+				s = tr.Start
+			}
+			if end.After(tr.End) {
+				end = tr.End
+			}
+			p := ical.NewProp(ical.PropFreeBusy)
+			p.Value = s.UTC().Format("20060102T150405Z") + "/" + end.UTC().Format("20060102T150405Z")
+			if strings.EqualFold(status, "TENTATIVE") {
+				p.Params.Set("FBTYPE", "BUSY-TENTATIVE")
+			}
+			fb.Props.Add(p)
+		}
+	}
+	cal := ical.NewCalendar()
+	cal.Props.SetText(ical.PropVersion, "2.0")
+	cal.Props.SetText(ical.PropProductID, "-//quercus//caldav//EN")
+	cal.Children = append(cal.Children, fb)
+	var buf bytes.Buffer
+	if err := ical.NewEncoder(&buf).Encode(cal); err != nil {
+		return err
+	}
+	r.w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	r.w.WriteHeader(http.StatusOK)
+	r.w.Write(buf.Bytes())
+	return nil
 }
