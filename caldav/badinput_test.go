@@ -132,3 +132,5 @@ func TestLoginRateLimit(t *testing.T) {
 		t.Errorf("after 10 failures: %d, want 429", code)
 	}
 }
+
+func stringsReader(s string) io.Reader { return strings.NewReader(s) }
