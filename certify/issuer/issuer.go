@@ -27,6 +27,13 @@ type Source interface {
 	Zone() *authority.Zone
 }
 
+// SourceFunc is a Source from a function, e.g. of dns/secondary:
+//
+//	issuer.SourceFunc(func() *authority.Zone { return sec.Zones().Zone(origin) })
+type SourceFunc func() *authority.Zone
+
+func (f SourceFunc) Zone() *authority.Zone { return f() }
+
 // Config configures an Issuer. Source, Server and Directory are required;
 // the zero value of every other field works.
 type Config struct {
@@ -176,8 +183,8 @@ func (i *Issuer) Run(ctx context.Context) error {
 // scan looks at every host's records once and acts on those due.
 func (i *Issuer) scan(ctx context.Context) {
 	z := i.cfg.Source.Zone()
-	if z == nil {
-		return
+	if z == nil || z.Expired() {
+		return // not transferred yet, or too old to act on
 	}
 	i.m.scans.Inc()
 	pubs := certify.Collect(z.Records())

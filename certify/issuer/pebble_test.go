@@ -17,6 +17,7 @@ import (
 	"github.com/quercus-dev/quercus/certify/issuer"
 	"github.com/quercus-dev/quercus/dns/authority"
 	"github.com/quercus-dev/quercus/dns/primary"
+	"github.com/quercus-dev/quercus/dns/secondary"
 	"github.com/quercus-dev/quercus/dns/server"
 	"github.com/quercus-dev/quercus/dns/tsig"
 	"github.com/quercus-dev/quercus/internal/dnstest"
@@ -45,12 +46,24 @@ func (c *clock) Add(d time.Duration) {
 	c.off += d
 }
 
+func nonBlocking(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
 // startPrimary serves example.com from an in-memory store, notifying
-// also, and returns its address and an update key.
-func startPrimary(t *testing.T, also ...netip.AddrPort) (string, tsig.Key) {
+// also, and returns its address, an update key and the transfer key that
+// signs NOTIFYs to 127.0.0.1.
+func startPrimary(t *testing.T, also ...netip.AddrPort) (string, tsig.Key, tsig.Key) {
 	t.Helper()
 	ctx := context.Background()
 	key, err := tsig.Generate("acme._update.example.com.", dns.HmacSHA256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notifyKey, err := tsig.Generate("127.0.0.1.127.0.0.1._transfer.example.com.", dns.HmacSHA256, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +72,7 @@ func startPrimary(t *testing.T, also ...netip.AddrPort) (string, tsig.Key) {
 		if err := tx.Put("example.com", []byte(zoneFile)); err != nil {
 			return err
 		}
-		return tx.Put("example.com._keys", []byte(key.Record()+"\n"))
+		return tx.Put("example.com._keys", []byte(key.Record()+"\n"+notifyKey.Record()+"\n"))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +89,7 @@ func startPrimary(t *testing.T, also ...netip.AddrPort) (string, tsig.Key) {
 	done := make(chan struct{})
 	go func() { p.Serve(sctx, pc, ln); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return pc.LocalAddr().String(), key
+	return pc.LocalAddr().String(), key, notifyKey
 }
 
 func testLogger(t *testing.T) *slog.Logger {
@@ -92,13 +105,13 @@ func testLogger(t *testing.T) *slog.Logger {
 func TestPebble(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// The follower listens first, so that the primary can notify it.
+	// dns-acme listens first, so that the primary can notify it.
 	pc, ln, err := server.Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	notifyAddr := netip.MustParseAddrPort(pc.LocalAddr().String())
-	primaryAddr, key := startPrimary(t, notifyAddr)
+	acmeAddr := netip.MustParseAddrPort(pc.LocalAddr().String())
+	primaryAddr, key, notifyKey := startPrimary(t, acmeAddr)
 	pebble := peer.StartPebble(t, peer.PebbleConfig{DNSServer: primaryAddr})
 	roots := pebble.Roots(t)
 
@@ -106,17 +119,18 @@ func TestPebble(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	srv := &certify.Server{Addr: primaryAddr, Key: key}
 	var iss *issuer.Issuer
-	follow := &issuer.Follower{Origin: "example.com", Primary: primaryAddr, Key: key, Logger: testLogger(t),
-		OnChange: func(*authority.Zone) {
-			if iss != nil {
-				iss.Changed()
-			}
-		}}
-	if err := follow.Refresh(ctx); err != nil {
+	changed := make(chan struct{}, 1)
+	sec, err := secondary.New(secondary.Config{
+		Zones:    []secondary.ZoneConfig{{Origin: "example.com", Primary: netip.MustParseAddrPort(primaryAddr), Key: &notifyKey}},
+		OnChange: func(*authority.Zone) { nonBlocking(changed) },
+		Logger:   testLogger(t),
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	iss, err = issuer.New(issuer.Config{
-		Source: follow, Server: srv, Directory: pebble.Directory, HTTPClient: pebble.HTTPClient,
+		Source: issuer.SourceFunc(func() *authority.Zone { return sec.Zones().Zone("example.com.") }),
+		Server: srv, Directory: pebble.Directory, HTTPClient: pebble.HTTPClient,
 		Email: "ops@example.com", Now: clk.Now, Logger: testLogger(t), Registry: reg,
 	})
 	if err != nil {
@@ -125,9 +139,19 @@ func TestPebble(t *testing.T) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	wg.Go(func() { follow.Run(ctx) })
-	wg.Go(func() { follow.Serve(ctx, pc, ln) })
+	wg.Go(func() { sec.Run(ctx) })
+	wg.Go(func() { sec.Serve(ctx, pc, ln) })
 	wg.Go(func() { iss.Run(ctx) })
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-changed:
+				iss.Changed()
+			}
+		}
+	})
 
 	obtain := func(key *certify.Cert, names ...string) *certify.Cert {
 		t.Helper()
