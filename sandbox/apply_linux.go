@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
 
 	seccomp "github.com/elastic/go-seccomp-bpf"
 	"github.com/landlock-lsm/go-landlock/landlock"
@@ -117,6 +118,9 @@ func filterFor(p Policy, mode Mode) (seccomp.Filter, error) {
 		// Two entries of one name are alternatives: socket for AF_INET or AF_INET6.
 		allow.NamesWithCondtions = append(allow.NamesWithCondtions, seccomp.NameWithConditions{Name: c.Name, Conditions: conds})
 	}
+	// clone3 passes its flags in memory, out of seccomp's sight: ENOSYS
+	// makes glibc fall back to clone, whose flags are checked.
+	enosys := seccomp.SyscallGroup{Names: []string{"clone3"}, Action: seccomp.ActionErrno | seccomp.Action(unix.ENOSYS)}
 	refused := seccomp.SyscallGroup{Action: refuse}
 	for _, name := range Refused {
 		if !allowed[name] {
@@ -128,7 +132,7 @@ func filterFor(p Policy, mode Mode) (seccomp.Filter, error) {
 		Flag:       seccomp.FilterFlagTSync,
 		Policy: seccomp.Policy{
 			DefaultAction: deny,
-			Syscalls:      []seccomp.SyscallGroup{allow, refused},
+			Syscalls:      []seccomp.SyscallGroup{allow, enosys, refused},
 		},
 	}
 	if _, err := f.Policy.Assemble(); err != nil {
@@ -151,3 +155,19 @@ func (o ArgOp) seccomp() seccomp.Operation {
 // seccomp filters: the sandbox is a promise, and a service that cannot
 // keep it does not start.
 var ErrNoSeccomp = errors.New("sandbox: the kernel has no seccomp filters (CONFIG_SECCOMP_FILTER); start with --sandbox=off to run unprotected")
+
+// DropPrivileges makes every thread of the process run as uid and gid,
+// with no supplementary groups. Call it after binding privileged ports
+// and before Apply, whose allowlist has no set*id calls.
+func DropPrivileges(uid, gid int) error {
+	if err := syscall.Setgroups(nil); err != nil {
+		return fmt.Errorf("sandbox: setgroups: %w", err)
+	}
+	if err := syscall.Setgid(gid); err != nil {
+		return fmt.Errorf("sandbox: setgid %d: %w", gid, err)
+	}
+	if err := syscall.Setuid(uid); err != nil {
+		return fmt.Errorf("sandbox: setuid %d: %w", uid, err)
+	}
+	return nil
+}

@@ -17,3 +17,6 @@ func SeccompSupported() bool { return false }
 var ErrNoSeccomp = errors.New("sandbox: only Linux can filter system calls; start with --sandbox=off to run unprotected")
 
 func apply(p Policy, mode Mode, a *Applied) error { return ErrNoSeccomp }
+
+// DropPrivileges is only implemented on Linux.
+func DropPrivileges(uid, gid int) error { return ErrNoSeccomp }

@@ -84,6 +84,9 @@ func (p Policy) NeedsFiles() bool { return len(p.ReadOnly)+len(p.ReadWrite) > 0 
 func (p Policy) Allowed() []Call {
 	calls := slices.Clone(p.Calls)
 	calls = append(calls, socketCalls(p.Families)...)
+	if cgo {
+		calls = append(calls, CgoThreads...)
+	}
 	if p.NeedsFiles() {
 		calls = append(calls, FileCalls...)
 	}
@@ -176,6 +179,18 @@ var GoRuntime = []Call{
 	{Name: "sched_getaffinity", Why: "the runtime re-reads the CPUs it may use to adjust GOMAXPROCS"},
 	{Name: "pread64", Why: "the runtime re-reads cgroup CPU limits, the process collector /proc/self/stat, from files opened at start"},
 	{Name: "uname", Why: "os.Hostname for the resolver's default search domain"},
+}
+
+// CgoThreads join every allowlist in a binary linked with cgo (go build's
+// default where a C compiler is found, and -race), whose threads glibc
+// starts. Release binaries are built with CGO_ENABLED=0 and go without.
+// clone3, whose flags seccomp cannot inspect, fails with ENOSYS instead,
+// and glibc falls back to clone.
+var CgoThreads = []Call{
+	{Name: "mprotect", Why: "cgo: glibc makes a new thread's stack guard page; never executable",
+		Only: []Arg{{Index: 2, Op: BitsNotSet, Value: protExec, Show: "prot without PROT_EXEC"}}},
+	{Name: "set_robust_list", Why: "cgo: glibc registers a new thread's robust futexes"},
+	{Name: "rseq", Why: "cgo: glibc registers a new thread's restartable sequences"},
 }
 
 // Network is what a service that serves and dials sockets needs.

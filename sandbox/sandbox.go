@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 )
 
@@ -35,6 +36,7 @@ func Apply(p Policy, mode Mode, log *slog.Logger) (Applied, error) {
 	if err := apply(p, mode, &a); err != nil {
 		return a, err
 	}
+	current.Store(&a)
 	for _, m := range a.Missing {
 		log.Warn("sandbox: not applied", "what", m)
 	}
@@ -45,6 +47,17 @@ func Apply(p Policy, mode Mode, log *slog.Logger) (Applied, error) {
 		log.Warn("sandbox in log mode: calls outside the allowlist are allowed and recorded in the kernel's audit log (dmesg); use --sandbox=on in production")
 	}
 	return a, nil
+}
+
+var current atomic.Pointer[Applied]
+
+// Current returns what Apply put in place in this process, and false
+// before it has run (or when it applied nothing).
+func Current() (Applied, bool) {
+	if a := current.Load(); a != nil {
+		return *a, true
+	}
+	return Applied{}, false
 }
 
 // Report writes the policy: each allowed system call with the reason it

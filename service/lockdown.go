@@ -51,7 +51,7 @@ func (c *Chassis) Lockdown(more sandbox.Policy) error {
 	if err := c.swapProcessCollector(); err != nil {
 		c.Logger.Warn("process metrics unavailable in the sandbox", "err", err)
 	}
-	if err := c.dropPrivileges(); err != nil {
+	if err := c.dropPrivileges(p); err != nil {
 		return err
 	}
 	_, err = sandbox.Apply(p, c.mode, c.Logger)
@@ -151,13 +151,13 @@ func warmUp(f Flags) {
 }
 
 // dropPrivileges makes a process started as root run as --user; empty
-// means the owner of a local remote, which the service must write to,
-// and nobody otherwise.
-func (c *Chassis) dropPrivileges() error {
+// means the owner of the first folder the policy writes to (a local
+// remote), and nobody otherwise.
+func (c *Chassis) dropPrivileges(p sandbox.Policy) error {
 	if os.Geteuid() != 0 {
 		return nil
 	}
-	uid, gid, who, err := c.target()
+	uid, gid, who, err := c.target(p.ReadWrite)
 	if err != nil {
 		return err
 	}
@@ -172,16 +172,17 @@ func (c *Chassis) dropPrivileges() error {
 	return nil
 }
 
-func (c *Chassis) target() (uid, gid int, who string, err error) {
+func (c *Chassis) target(writes []string) (uid, gid int, who string, err error) {
 	name := c.cfg.Flags.User
 	if name == "" {
-		if dir := localRemote(c.cfg.Flags.Remote); dir != "" {
+		if len(writes) > 0 {
+			dir := writes[0]
 			fi, err := os.Stat(dir)
 			if err != nil {
 				return 0, 0, "", err
 			}
 			st := fi.Sys().(*syscall.Stat_t)
-			return int(st.Uid), int(st.Gid), "owner of the local remote " + dir + " (chown it or pass --user to drop root)", nil
+			return int(st.Uid), int(st.Gid), "owner of " + dir + ", which the service writes to (chown it or pass --user to drop root)", nil
 		}
 		name = "nobody"
 	}
@@ -192,16 +193,6 @@ func (c *Chassis) target() (uid, gid int, who string, err error) {
 	uid, _ = strconv.Atoi(u.Uid)
 	gid, _ = strconv.Atoi(u.Gid)
 	return uid, gid, name, nil
-}
-
-func localRemote(remote string) string {
-	raw, _ := kvgit.SplitRemote(remote)
-	ep, err := transport.NewEndpoint(raw)
-	if err != nil || ep.Protocol != "file" {
-		return ""
-	}
-	dir, _ := filepath.Abs(ep.Path)
-	return dir
 }
 
 // pinResolver makes the process's resolver ask the name servers that

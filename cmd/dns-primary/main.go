@@ -13,6 +13,7 @@ import (
 
 	"github.com/quercus-dev/quercus/dns/primary"
 	"github.com/quercus-dev/quercus/dns/server"
+	"github.com/quercus-dev/quercus/sandbox"
 	"github.com/quercus-dev/quercus/service"
 )
 
@@ -39,9 +40,10 @@ func main() {
 }
 
 func run(f service.Flags, axfrOpen bool, poll time.Duration, also []netip.AddrPort) error {
-	return service.Run(context.Background(), service.Config{Name: "dns-primary", Flags: f},
+	return service.Run(context.Background(), service.Config{Name: "dns-primary", Flags: f, Sandbox: sandbox.DNSPrimary},
 		func(ctx context.Context, c *service.Chassis) error {
 			var demo func(addr string)
+			var demoDir sandbox.Policy
 			if f.Remote == "" {
 				dir, err := os.MkdirTemp("", "quercus-demo-")
 				if err != nil {
@@ -52,6 +54,7 @@ func run(f service.Flags, axfrOpen bool, poll time.Duration, also []netip.AddrPo
 					return err
 				}
 				f.Remote = remote
+				demoDir.ReadWrite = []string{dir}
 				if poll == 0 {
 					poll = 2 * time.Second // so that a git push shows at once
 				}
@@ -76,6 +79,11 @@ func run(f service.Flags, axfrOpen bool, poll time.Duration, also []netip.AddrPo
 			c.Mux.Handle("POST /git-hook", p.HookHandler())
 			pc, ln, err := server.Listen(f.Listen)
 			if err != nil {
+				return err
+			}
+			// Sockets bound, zones loaded: from here on only the policy's
+			// system calls, no files but a local remote's, no exec.
+			if err := c.Lockdown(demoDir); err != nil {
 				return err
 			}
 			c.Logger.Info("serving DNS", "addr", pc.LocalAddr().String(), "zones", len(p.Zones().Zones()))
