@@ -204,6 +204,9 @@ func pinResolver(path string) { pinOnce.Do(func() { pin(path) }) }
 
 var pinOnce sync.Once
 
+// nameserverPort is 53 but in tests, which cannot bind it.
+var nameserverPort uint16 = 53
+
 func pin(path string) {
 	servers := nameservers(path)
 	if len(servers) == 0 {
@@ -244,7 +247,7 @@ func nameservers(path string) []string {
 		fields := strings.Fields(sc.Text())
 		if len(fields) >= 2 && fields[0] == "nameserver" {
 			if a, err := netip.ParseAddr(fields[1]); err == nil {
-				out = append(out, netip.AddrPortFrom(a.WithZone(""), 53).String())
+				out = append(out, netip.AddrPortFrom(a.WithZone(""), nameserverPort).String())
 			}
 		}
 	}
