@@ -53,10 +53,10 @@ func nonBlocking(c chan struct{}) {
 	}
 }
 
-// startPrimary serves example.com from an in-memory store, notifying
-// also, and returns its address, an update key and the transfer key that
-// signs NOTIFYs to 127.0.0.1.
-func startPrimary(t *testing.T, also ...netip.AddrPort) (string, tsig.Key, tsig.Key) {
+// startPrimary serves example.com from an in-memory store and returns its
+// address, an update key and the transfer key naming 127.0.0.1 as a
+// secondary, which the primary notifies at notifyPort.
+func startPrimary(t *testing.T, notifyPort uint16) (string, tsig.Key, tsig.Key) {
 	t.Helper()
 	ctx := context.Background()
 	key, err := tsig.Generate("acme._update.example.com.", dns.HmacSHA256, nil)
@@ -77,7 +77,7 @@ func startPrimary(t *testing.T, also ...netip.AddrPort) (string, tsig.Key, tsig.
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := primary.New(ctx, primary.Config{Store: store, AlsoNotify: also, Logger: testLogger(t)})
+	p, err := primary.New(ctx, primary.Config{Store: store, NotifyPort: int(notifyPort), Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestPebble(t *testing.T) {
 		t.Fatal(err)
 	}
 	acmeAddr := netip.MustParseAddrPort(pc.LocalAddr().String())
-	primaryAddr, key, notifyKey := startPrimary(t, acmeAddr)
+	primaryAddr, key, notifyKey := startPrimary(t, acmeAddr.Port())
 	pebble := peer.StartPebble(t, peer.PebbleConfig{DNSServer: primaryAddr})
 	roots := pebble.Roots(t)
 

@@ -92,9 +92,19 @@ func StartPebble(t testing.TB, c PebbleConfig) *Pebble {
 	}
 }
 
-// Roots returns the root Pebble issues under, from its management port
-// (/roots/0); it changes every time Pebble starts.
+// Roots returns the root Pebble issues under (see RootPEM).
 func (p *Pebble) Roots(t testing.TB) *x509.CertPool {
+	t.Helper()
+	pool := x509.NewCertPool()
+	if b := p.RootPEM(t); !pool.AppendCertsFromPEM(b) {
+		t.Fatalf("pebble /roots/0 holds no certificate: %q", b)
+	}
+	return pool
+}
+
+// RootPEM returns the root Pebble issues under, from its management port
+// (/roots/0); it changes every time Pebble starts.
+func (p *Pebble) RootPEM(t testing.TB) []byte {
 	t.Helper()
 	res, err := p.HTTPClient.Get("https://" + p.mgmt + "/roots/0")
 	if err != nil {
@@ -105,11 +115,7 @@ func (p *Pebble) Roots(t testing.TB) *x509.CertPool {
 	if err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("pebble /roots/0: %v %s", err, res.Status)
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(b) {
-		t.Fatalf("pebble /roots/0 holds no certificate: %q", b)
-	}
-	return pool
+	return b
 }
 
 // tlsFor127 makes a CA and a certificate it signs for 127.0.0.1 and

@@ -1,0 +1,197 @@
+package main_test
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/quercus-dev/quercus/certify"
+	"github.com/quercus-dev/quercus/dns/primary"
+	"github.com/quercus-dev/quercus/dns/server"
+	"github.com/quercus-dev/quercus/dns/tsig"
+	"github.com/quercus-dev/quercus/internal/peer"
+	"github.com/quercus-dev/quercus/kv"
+	"github.com/quercus-dev/quercus/kv/mem"
+)
+
+const zoneFile = `$ORIGIN example.com.
+$TTL 300
+@    SOA ns1 hostmaster 1 3600 900 1209600 300
+     NS  ns1
+ns1  A   127.0.0.1
+`
+
+// build compiles the named commands of this module into a folder.
+func build(t *testing.T, cmds ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, c := range cmds {
+		peer.Run(t, "../..", "go", "build", "-o", filepath.Join(dir, c), "./cmd/"+c)
+	}
+	return dir
+}
+
+// TestCertifyThroughPebble: quercus certify publishes a CSR for a name,
+// its wildcard and www through dns-primary; dns-acme hears the NOTIFY,
+// solves Pebble's DNS-01 challenges through UPDATEs and publishes the
+// certificate; quercus certify writes cert.pem, which verifies against
+// Pebble's root for every name, and key.pem. Asked again with that key it
+// returns the published certificate.
+func TestCertifyThroughPebble(t *testing.T) {
+	peer.Require(t, "pebble")
+	ctx := context.Background()
+	bin := build(t, "dns-acme", "quercus")
+
+	// The primary, in-process: example.com with an update key for
+	// dns-acme and quercus certify, and the _transfer key naming dns-acme
+	// (127.0.0.1) as a secondary, which signs the NOTIFYs it gets.
+	acmePort, httpPort := peer.FreePort(t), peer.FreePort(t)
+	acmeAddr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(acmePort))
+	update, _ := tsig.Generate("acme._update.example.com.", dns.HmacSHA256, nil)
+	notify, _ := tsig.Generate("127.0.0.1.127.0.0.1._transfer.example.com.", dns.HmacSHA256, nil)
+	store := mem.New()
+	_, err := store.Batch(ctx, kv.Commit{Message: "zone"}, func(tx kv.Txn) error {
+		tx.Put("example.com", []byte(zoneFile))
+		return tx.Put("example.com._keys", []byte(update.Record()+"\n"+notify.Record()+"\n"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := primary.New(ctx, primary.Config{Store: store, NotifyPort: acmePort})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, ln, err := server.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { p.Serve(sctx, pc, ln); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	primaryAddr := pc.LocalAddr().String()
+
+	pebble := peer.StartPebble(t, peer.PebbleConfig{DNSServer: primaryAddr})
+	dir := t.TempDir()
+	rootFile := filepath.Join(dir, "pebble-root.pem")
+	os.WriteFile(rootFile, pebble.RootPEM(t), 0o644)
+
+	acme := exec.Command(filepath.Join(bin, "dns-acme"),
+		"--dns-server", primaryAddr, "--listen", acmeAddr.String(),
+		"--http", fmt.Sprintf("127.0.0.1:%d", httpPort),
+		"--acme-directory", pebble.Directory, "--acme-ca", pebble.CAFile,
+		"--email", "ops@example.com", "--sandbox", "off")
+	acme.Env = append(os.Environ(), "QUERCUS_DNS_KEY="+update.Flag(), "QUERCUS_NOTIFY_KEY="+notify.Flag(),
+		"QUERCUS_ACCOUNT_KEY_SEED=a test seed, long enough")
+	startCmd(t, acme)
+	peer.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", httpPort), 30*time.Second)
+
+	certifyCmd := func(extra ...string) string {
+		t.Helper()
+		args := append([]string{"certify", "--server", primaryAddr, "--hostname", "example.com",
+			"--hostname", "*.example.com", "--hostname", "www.example.com",
+			"--out", dir, "--ca", rootFile, "--wait", "2m"}, extra...)
+		cmd := exec.Command(filepath.Join(bin, "quercus"), args...)
+		cmd.Env = append(os.Environ(), "QUERCUS_DNS_KEY="+update.Flag())
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("quercus certify: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	start := time.Now()
+	certifyCmd()
+	t.Logf("quercus certify -> dns-acme -> Pebble -> certificate published: %v", time.Since(start))
+
+	chainPEM, _ := os.ReadFile(filepath.Join(dir, "cert.pem"))
+	var chain []*x509.Certificate
+	for rest := chainPEM; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chain = append(chain, c)
+	}
+	if len(chain) < 2 {
+		t.Fatalf("cert.pem holds %d certificates, want the leaf and its chain", len(chain))
+	}
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	for _, name := range []string{"example.com", "www.example.com", "anything.example.com"} {
+		if _, err := chain[0].Verify(x509.VerifyOptions{DNSName: name, Roots: pebble.Roots(t), Intermediates: inter}); err != nil {
+			t.Errorf("cert.pem for %s: %v", name, err)
+		}
+	}
+	keyPEM, _ := os.ReadFile(filepath.Join(dir, "key.pem"))
+	key, err := certify.ParseKeyPEM(keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !certify.Fits(chain[0], key.Public(), []string{"*.example.com", "example.com", "www.example.com"}) {
+		t.Error("cert.pem does not certify key.pem")
+	}
+	if got := metric(t, httpPort, "quercus_acme_certificates_issued_total"); got != "1" {
+		t.Errorf("dns-acme issued %q certificates, want 1", got)
+	}
+
+	// Again with the key: the published certificate, at once.
+	keyFile := filepath.Join(t.TempDir(), "key.pem")
+	os.WriteFile(keyFile, keyPEM, 0o600)
+	certifyCmd("--key", keyFile)
+	again, _ := os.ReadFile(filepath.Join(dir, "cert.pem"))
+	if string(again) != string(chainPEM) {
+		t.Error("asked again with its key, quercus certify got another certificate")
+	}
+}
+
+// startCmd runs cmd until the test ends, showing its output if it fails.
+func startCmd(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("dns-acme output:\n%s", out.String())
+		}
+	})
+}
+
+// metric reads one series from the side port's /metrics.
+func metric(t *testing.T, port int, series string) string {
+	t.Helper()
+	res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, series+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
