@@ -2,10 +2,13 @@ package server
 
 import (
 	"bytes"
+	"context"
+	"encoding/binary"
 	"math/rand/v2"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -163,7 +166,7 @@ func variants(q dns.Question, rnd *rand.Rand) [][]byte {
 		if err != nil {
 			panic(err)
 		}
-		pkts = append(pkts, b, b)
+		pkts = append(pkts, b, bytes.Clone(b))
 	}
 	return pkts
 }
@@ -357,4 +360,115 @@ func BenchmarkGeneralPath(b *testing.B) {
 		}
 		s.ServeDNS(&recorder{}, req)
 	}
+}
+
+// TestFastPathSteadyState: once every query of the bench file was asked,
+// asking them all again makes no new cache entry: the cache holds the
+// workload, upper-case queries included.
+func TestFastPathSteadyState(t *testing.T) {
+	const names = 10000
+	var zb bytes.Buffer
+	if err := workload.Zone(&zb, names); err != nil {
+		t.Fatal(err)
+	}
+	s := newTestServer(t, authority.NewSet(zoneOf(t, workload.Origin, zb.String())))
+	var pkts [][]byte
+	rnd := rand.New(rand.NewPCG(11, 12))
+	for _, q := range workload.Queries(names) {
+		pkts = append(pkts, variants(dns.Question{Name: q.Name, Qtype: dns.StringToType[q.Type], Qclass: dns.ClassINET}, rnd)[6])
+	}
+	out := make([]byte, DefaultUDPSize)
+	for _, pkt := range pkts {
+		mustFast(t, s, pkt)
+	}
+	before := s.fills.Load()
+	for _, pkt := range pkts {
+		s.fastAnswer(pkt, out)
+	}
+	if n := s.fills.Load() - before; n != 0 {
+		t.Errorf("the second pass made %d cache entries", n)
+	}
+}
+
+// serveOn runs a server with cfg on addr until the test ends.
+func serveOn(t *testing.T, cfg Config, addr string) string {
+	t.Helper()
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, ln, err := Listen(addr)
+	if err != nil {
+		t.Skipf("cannot listen on %s: %v", addr, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Serve(ctx, pc, ln); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return pc.LocalAddr().String()
+}
+
+// TestFastPathOverSockets sends the same bursts of queries, fast-path
+// ones and general ones mixed, to a server with the fast path and to one
+// without, over IPv4 and IPv6 loopback, and wants the same bytes back.
+func TestFastPathOverSockets(t *testing.T) {
+	set := fastSet(t)
+	zones := func() *authority.Set { return set }
+	rnd := rand.New(rand.NewPCG(13, 14))
+	var pkts [][]byte
+	for _, n := range []string{"www.example.com.", "WWW.example.com.", "nx.example.com.", "big.example.com.", "x.d.example.com."} {
+		for _, typ := range []uint16{dns.TypeA, dns.TypeTXT} {
+			pkts = append(pkts, variants(dns.Question{Name: n, Qtype: typ, Qclass: dns.ClassINET}, rnd)...)
+		}
+	}
+	chaos := new(dns.Msg)
+	chaos.SetQuestion("version.bind.", dns.TypeTXT)
+	chaos.Question[0].Qclass = dns.ClassCHAOS
+	b, _ := chaos.Pack()
+	pkts = append(pkts, b)
+	for i := range pkts {
+		binary.BigEndian.PutUint16(pkts[i], uint16(i)) // IDs to match answers by
+	}
+	for _, host := range []string{"127.0.0.1", "[::1]"} {
+		fast := serveOn(t, Config{Zones: zones}, host+":0")
+		slow := serveOn(t, Config{Zones: zones, NoFastPath: true}, host+":0")
+		got, want := burst(t, fast, pkts), burst(t, slow, pkts)
+		for i := range pkts {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Errorf("%s: query %d: fast path sent\n%x\ngeneral path sent\n%x", host, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// burst sends all pkts at once and collects the answers by ID.
+func burst(t *testing.T, addr string, pkts [][]byte) map[int][]byte {
+	t.Helper()
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, p := range pkts {
+		if _, err := conn.Write(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[int][]byte{}
+	buf := make([]byte, 65535)
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	for len(got) < len(pkts) {
+		n, err := conn.Read(buf)
+		if err != nil {
+			var missing []int
+			for i := range pkts {
+				if got[i] == nil {
+					missing = append(missing, i)
+				}
+			}
+			t.Fatalf("%s: %d of %d answers: %v; missing %v", addr, len(got), len(pkts), err, missing)
+		}
+		got[int(binary.BigEndian.Uint16(buf))] = bytes.Clone(buf[:n])
+	}
+	return got
 }

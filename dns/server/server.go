@@ -77,7 +77,8 @@ type Server struct {
 	mu      sync.Mutex
 	servers []*dns.Server
 
-	fast atomic.Pointer[answerCache] // the fast path's cache for the current set
+	fast  atomic.Pointer[answerCache] // the fast path's cache for the current set
+	fills atomic.Uint64               // cache entries made, for tests
 }
 
 // New returns a Server.
