@@ -15,6 +15,7 @@ import (
 	_ "time/tzdata" // time zones without reading files, under the sandbox
 
 	"github.com/quercus-dev/quercus/caldav"
+	"github.com/quercus-dev/quercus/sandbox"
 	"github.com/quercus-dev/quercus/service"
 )
 
@@ -44,9 +45,10 @@ func main() {
 }
 
 func run(f service.Flags, certFile, keyFile string, maxSize int64, poll time.Duration) error {
-	return service.Run(context.Background(), service.Config{Name: "caldav", Flags: f},
+	return service.Run(context.Background(), service.Config{Name: "caldav", Flags: f, Sandbox: sandbox.CalDAV},
 		func(ctx context.Context, c *service.Chassis) error {
 			var demo func(url string)
+			var demoDir sandbox.Policy
 			if f.Remote == "" {
 				dir, err := os.MkdirTemp("", "quercus-demo-")
 				if err != nil {
@@ -57,6 +59,7 @@ func run(f service.Flags, certFile, keyFile string, maxSize int64, poll time.Dur
 					return err
 				}
 				f.Remote = remote
+				demoDir.ReadWrite = []string{dir}
 				if poll == 0 {
 					poll = 2 * time.Second
 				}
@@ -81,6 +84,11 @@ func run(f service.Flags, certFile, keyFile string, maxSize int64, poll time.Dur
 			}
 			ln, err := net.Listen("tcp", f.Listen)
 			if err != nil {
+				return err
+			}
+			// Socket bound, certificate loaded: from here on only the
+			// policy's system calls, no files but a local remote's.
+			if err := c.Lockdown(demoDir); err != nil {
 				return err
 			}
 			scheme := "http"

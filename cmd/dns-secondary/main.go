@@ -13,6 +13,7 @@ import (
 	"github.com/quercus-dev/quercus/dns/secondary"
 	"github.com/quercus-dev/quercus/dns/server"
 	"github.com/quercus-dev/quercus/dns/tsig"
+	"github.com/quercus-dev/quercus/sandbox"
 	"github.com/quercus-dev/quercus/service"
 )
 
@@ -62,7 +63,7 @@ func main() {
 }
 
 func run(f service.Flags, zones []secondary.ZoneConfig, keys keyList, also addrList) error {
-	return service.Run(context.Background(), service.Config{Name: "dns-secondary", Flags: f},
+	return service.Run(context.Background(), service.Config{Name: "dns-secondary", Flags: f, Sandbox: sandbox.DNSSecondary},
 		func(ctx context.Context, c *service.Chassis) error {
 			s, err := secondary.New(secondary.Config{
 				Zones:      zones,
@@ -76,6 +77,15 @@ func run(f service.Flags, zones []secondary.ZoneConfig, keys keyList, also addrL
 			}
 			pc, ln, err := server.Listen(f.Listen)
 			if err != nil {
+				return err
+			}
+			// Sockets bound: from here on only the policy's system calls,
+			// and TCP only to the primaries, for transfers.
+			var primaries sandbox.Policy
+			for _, z := range zones {
+				primaries.ConnectTCP = append(primaries.ConnectTCP, z.Primary.Port())
+			}
+			if err := c.Lockdown(primaries); err != nil {
 				return err
 			}
 			c.Logger.Info("serving DNS", "addr", pc.LocalAddr().String(), "zones", len(zones))
