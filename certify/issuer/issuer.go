@@ -164,7 +164,9 @@ func (i *Issuer) Run(ctx context.Context) error {
 		wait := i.cfg.Rescan
 		now := i.cfg.Now()
 		for _, st := range i.hosts {
-			if d := st.next.Sub(now); !st.next.IsZero() && d < wait {
+			// A backoff that ended without an attempt (the request went
+			// bad meanwhile) wakes nobody.
+			if d := st.next.Sub(now); d > 0 && d < wait {
 				wait = max(d, time.Second)
 			}
 		}
