@@ -6,6 +6,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/tls"
@@ -16,7 +17,9 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/quercus-dev/quercus/certify"
@@ -25,6 +28,7 @@ import (
 	"github.com/quercus-dev/quercus/dns/secondary"
 	"github.com/quercus-dev/quercus/dns/server"
 	"github.com/quercus-dev/quercus/dns/tsig"
+	"github.com/quercus-dev/quercus/sandbox"
 	"github.com/quercus-dev/quercus/service"
 )
 
@@ -123,7 +127,7 @@ func run(c config) error {
 		return err
 	}
 
-	return service.Run(context.Background(), service.Config{Name: "dns-acme", Flags: c.service},
+	return service.Run(context.Background(), service.Config{Name: "dns-acme", Flags: c.service, Sandbox: sandbox.DNSACME},
 		func(ctx context.Context, ch *service.Chassis) error {
 			var iss *issuer.Issuer
 			sec, err := secondary.New(secondary.Config{
@@ -151,6 +155,18 @@ func run(c config) error {
 			}
 			pc, ln, err := server.Listen(c.service.Listen)
 			if err != nil {
+				return err
+			}
+			// Sockets bound: from here on only the policy's system calls,
+			// TCP only to the primary and the ACME server, no files. The
+			// system's TLS roots are read now, while files can be.
+			x509.SystemCertPool()
+			dial := sandbox.Policy{ConnectTCP: []uint16{primary.Port()}}
+			if u, err := url.Parse(directory); err == nil {
+				port, _ := strconv.Atoi(u.Port())
+				dial.ConnectTCP = append(dial.ConnectTCP, uint16(cmp.Or(port, 443)))
+			}
+			if err := ch.Lockdown(dial); err != nil {
 				return err
 			}
 			ch.Logger.Info("following zone", "zone", key.Zone, "primary", primary.String(), "listen", pc.LocalAddr().String(), "acme", directory)
