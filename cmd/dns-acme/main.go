@@ -127,7 +127,13 @@ func run(c config) error {
 		return err
 	}
 
-	return service.Run(context.Background(), service.Config{Name: "dns-acme", Flags: c.service, Sandbox: sandbox.DNSACME},
+	// TCP only to the primary and the ACME server.
+	dial := sandbox.Policy{ConnectTCP: []uint16{primary.Port()}}
+	if u, err := url.Parse(directory); err == nil {
+		port, _ := strconv.Atoi(u.Port())
+		dial.ConnectTCP = append(dial.ConnectTCP, uint16(cmp.Or(port, 443)))
+	}
+	return service.Run(context.Background(), service.Config{Name: "dns-acme", Flags: c.service, Sandbox: sandbox.DNSACME.With(dial)},
 		func(ctx context.Context, ch *service.Chassis) error {
 			var iss *issuer.Issuer
 			sec, err := secondary.New(secondary.Config{
@@ -158,15 +164,9 @@ func run(c config) error {
 				return err
 			}
 			// Sockets bound: from here on only the policy's system calls,
-			// TCP only to the primary and the ACME server, no files. The
-			// system's TLS roots are read now, while files can be.
+			// no files. The system's TLS roots are read now, while files can be.
 			x509.SystemCertPool()
-			dial := sandbox.Policy{ConnectTCP: []uint16{primary.Port()}}
-			if u, err := url.Parse(directory); err == nil {
-				port, _ := strconv.Atoi(u.Port())
-				dial.ConnectTCP = append(dial.ConnectTCP, uint16(cmp.Or(port, 443)))
-			}
-			if err := ch.Lockdown(dial); err != nil {
+			if err := ch.Lockdown(sandbox.Policy{}); err != nil {
 				return err
 			}
 			ch.Logger.Info("following zone", "zone", key.Zone, "primary", primary.String(), "listen", pc.LocalAddr().String(), "acme", directory)

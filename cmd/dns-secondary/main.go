@@ -63,7 +63,12 @@ func main() {
 }
 
 func run(f service.Flags, zones []secondary.ZoneConfig, keys keyList, also addrList) error {
-	return service.Run(context.Background(), service.Config{Name: "dns-secondary", Flags: f, Sandbox: sandbox.DNSSecondary},
+	// TCP only to the primaries, for transfers.
+	var primaries sandbox.Policy
+	for _, z := range zones {
+		primaries.ConnectTCP = append(primaries.ConnectTCP, z.Primary.Port())
+	}
+	return service.Run(context.Background(), service.Config{Name: "dns-secondary", Flags: f, Sandbox: sandbox.DNSSecondary.With(primaries)},
 		func(ctx context.Context, c *service.Chassis) error {
 			s, err := secondary.New(secondary.Config{
 				Zones:      zones,
@@ -79,13 +84,8 @@ func run(f service.Flags, zones []secondary.ZoneConfig, keys keyList, also addrL
 			if err != nil {
 				return err
 			}
-			// Sockets bound: from here on only the policy's system calls,
-			// and TCP only to the primaries, for transfers.
-			var primaries sandbox.Policy
-			for _, z := range zones {
-				primaries.ConnectTCP = append(primaries.ConnectTCP, z.Primary.Port())
-			}
-			if err := c.Lockdown(primaries); err != nil {
+			// Sockets bound: from here on only the policy's system calls.
+			if err := c.Lockdown(sandbox.Policy{}); err != nil {
 				return err
 			}
 			c.Logger.Info("serving DNS", "addr", pc.LocalAddr().String(), "zones", len(zones))
