@@ -33,8 +33,7 @@ func normalize(names []string) []string {
 // Fits reports whether cert certifies pub for exactly names (as Names
 // returns them).
 func Fits(cert *x509.Certificate, pub crypto.PublicKey, names []string) bool {
-	k, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
-	if !ok || !k.Equal(pub) {
+	if !publicKeyEqual(cert.PublicKey, pub) {
 		return false
 	}
 	return slices.Equal(normalize(cert.DNSNames), names)

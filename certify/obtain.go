@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -178,21 +179,27 @@ func Obtain(ctx context.Context, cfg Config) (*Cert, error) {
 		return c, nil
 	}
 
-	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		Subject:  pkix.Name{CommonName: names[0]},
-		DNSNames: names,
-	}, key)
-	if err != nil {
-		return nil, err
+	if r, err := p.Request(); err == nil && slices.Equal(Names(r), names) && publicKeyEqual(r.PublicKey, key.Public()) {
+		// Ours from an earlier run, perhaps being ordered right now:
+		// replacing it would start that over.
+		log.Info("our certificate signing request is published; waiting for the certificate", "record", RecordName(host), "names", names)
+	} else {
+		csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
+			Subject:  pkix.Name{CommonName: names[0]},
+			DNSNames: names,
+		}, key)
+		if err != nil {
+			return nil, err
+		}
+		var old []dns.RR
+		for _, r := range p.Requests {
+			old = append(old, r)
+		}
+		if err := srv.Update(ctx, old, []dns.RR{RequestRecord(host, ttl, csr)}); err != nil {
+			return nil, err
+		}
+		log.Info("published a certificate signing request; waiting for the certificate", "record", RecordName(host), "names", names)
 	}
-	var old []dns.RR
-	for _, r := range p.Requests {
-		old = append(old, r)
-	}
-	if err := srv.Update(ctx, old, []dns.RR{RequestRecord(host, ttl, csr)}); err != nil {
-		return nil, err
-	}
-	log.Info("published a certificate signing request; waiting for the certificate", "record", RecordName(host), "names", names)
 
 	t := time.NewTicker(poll)
 	defer t.Stop()
@@ -215,4 +222,9 @@ func Obtain(ctx context.Context, cfg Config) (*Cert, error) {
 			return c, nil
 		}
 	}
+}
+
+func publicKeyEqual(a, b crypto.PublicKey) bool {
+	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && k.Equal(b)
 }

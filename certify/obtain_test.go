@@ -48,9 +48,11 @@ func startPrimary(t *testing.T) certify.Server {
 	return certify.Server{Addr: pc.LocalAddr().String(), Key: key}
 }
 
-// TestObtainPublishesOneRequest: without an issuer Obtain gives up with
-// ErrTimeout when its context ends, having published its request; a
-// second Obtain for the host replaces that request rather than adding one.
+// TestObtainPublishesOneRequest: without an issuer Obtain waits until its
+// context ends, having published its request; a second Obtain for the
+// host with another key replaces that request rather than adding one, and
+// one with the same key and names leaves it as it is. Past its deadline
+// Obtain says ErrTimeout.
 func TestObtainPublishesOneRequest(t *testing.T) {
 	srv := startPrimary(t)
 	obtain := func() *ecdsa.PrivateKey {
@@ -88,12 +90,17 @@ func TestObtainPublishesOneRequest(t *testing.T) {
 	if !csr.PublicKey.(*ecdsa.PublicKey).Equal(second.Public()) {
 		t.Error("the published request is not the second one")
 	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	// Run again with that key, it leaves its request alone.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	if _, err := certify.Obtain(ctx, certify.Config{Server: srv, Hostnames: []string{"mail.example.com"}, Poll: time.Millisecond}); !errors.Is(err, certify.ErrTimeout) {
+	cfg := certify.Config{Server: srv, Hostnames: []string{"*.www.example.com", "www.example.com"}, Key: second, Poll: time.Millisecond}
+	if _, err := certify.Obtain(ctx, cfg); !errors.Is(err, certify.ErrTimeout) {
 		t.Errorf("Obtain past its deadline: %v, want ErrTimeout", err)
 	}
+	if again, err := srv.Published(context.Background(), "www.example.com"); err != nil || len(again.Requests) != 1 || again.Requests[0].Certificate != p.Requests[0].Certificate {
+		t.Errorf("a second run with the same key replaced its request (%v)", err)
+	}
+
 }
 
 func TestObtainRefusesBadNames(t *testing.T) {
