@@ -133,6 +133,7 @@ func TestRequest(t *testing.T) {
 		{"no names", "www.example.com.", [][]byte{csr(&x509.CertificateRequest{})}, nil},
 		{"IP address", "www.example.com.", [][]byte{csr(&x509.CertificateRequest{DNSNames: []string{"www.example.com"}, IPAddresses: []net.IP{net.IPv4(192, 0, 2, 1)}})}, nil},
 		{"wildcard inside", "example.com.", [][]byte{csr(&x509.CertificateRequest{DNSNames: []string{"a.*.example.com", "example.com"}})}, nil},
+		{"common name outside the names", "www.example.com.", [][]byte{csr(&x509.CertificateRequest{Subject: pkix.Name{CommonName: "mail.example.com"}, DNSNames: []string{"www.example.com"}})}, nil},
 		{"bad label", "example.com.", [][]byte{csr(&x509.CertificateRequest{DNSNames: []string{"example.com", "-x.example.com"}})}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {

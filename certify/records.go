@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -197,6 +198,9 @@ func ParseRequest(der []byte) (*x509.CertificateRequest, error) {
 		if err := checkHostName(n); err != nil {
 			return nil, err
 		}
+	}
+	if cn := strings.TrimSuffix(strings.ToLower(csr.Subject.CommonName), "."); cn != "" && !slices.Contains(names, cn) {
+		return nil, fmt.Errorf("the common name %q is not among the CSR's names (CAs refuse such requests)", csr.Subject.CommonName)
 	}
 	if len(csr.IPAddresses) > 0 || len(csr.EmailAddresses) > 0 || len(csr.URIs) > 0 {
 		return nil, errors.New("the CSR asks for IP addresses, e-mail addresses or URIs; only host names are issued")
