@@ -10,9 +10,9 @@ import (
 // metrics on it and hands it to everything that exports metrics, instead of
 // using the global prometheus.DefaultRegisterer, so tests get a fresh one.
 //
-// The process collector reads /proc/self: a service that takes filesystem
-// access away from itself (Landlock) must keep that path readable, or its
-// gathers report errors.
+// The process collector opens files in /proc/self at every gather; a
+// sandboxed service has no files, and service.Chassis.Lockdown swaps it
+// for one reading a descriptor opened before.
 func NewRegistry() *prometheus.Registry {
 	r := prometheus.NewRegistry()
 	r.MustRegister(
