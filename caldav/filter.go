@@ -99,6 +99,9 @@ func (r *request) calendarData(res *resource, d *dataRequest, body func() ([]byt
 		return davxml.Text(string(b)), nil
 	}
 	o, err := r.object(res.key, res.etag)
+	if err == nil {
+		o, err = r.full(res.key, o)
+	}
 	if err != nil {
 		b, err := body()
 		return davxml.Text(string(b)), err
@@ -207,6 +210,12 @@ func (r *request) freeBusy(coll *resource, n *davxml.Node) error {
 	for _, e := range files {
 		o, err := r.object(e.Key, e.Digest)
 		if err != nil || o.comp != ical.CompEvent {
+			continue
+		}
+		if o.single && !o.always && !tr.Overlaps(o.start, o.end) {
+			continue
+		}
+		if o, err = r.full(e.Key, o); err != nil {
 			continue
 		}
 		for _, in := range calquery.Instances(o.cal.Component, ical.CompEvent, tr) {

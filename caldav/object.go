@@ -8,17 +8,25 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/emersion/go-ical"
 
+	"github.com/quercus-dev/quercus/caldav/calquery"
 	"github.com/quercus-dev/quercus/caldav/davxml"
 )
 
-// object is a parsed calendar object resource.
+// object is a parsed calendar object resource. The cache keeps objects
+// that do not recur without cal, as a summary of their one instance, and
+// parses them again when a filter needs more.
 type object struct {
 	uid  string
 	comp string // VEVENT, VTODO, VJOURNAL or VFREEBUSY
 	cal  *ical.Calendar
+	// single: the object is one instance, from start to end (or always,
+	// for a VTODO without times).
+	single, always bool
+	start, end     time.Time
 }
 
 // objectKinds are the components a calendar object may hold.
@@ -72,6 +80,7 @@ func parseObject(b []byte) (*object, error) {
 	if o.comp == "" {
 		return nil, invalidObject("no VEVENT, VTODO, VJOURNAL or VFREEBUSY")
 	}
+	o.start, o.end, o.always, o.single = calquery.Single(cal.Component, o.comp)
 	return o, nil
 }
 
@@ -109,8 +118,8 @@ func (r *request) checkCalendarObject(res *resource, body []byte) error {
 	return nil
 }
 
-// object returns the parsed object stored at key with digest, from the
-// cache or the snapshot.
+// object returns the object stored at key with digest, from the cache
+// or the snapshot; its cal may be nil (see full).
 func (r *request) object(key, digest string) (*object, error) {
 	if o := r.h.cache.get(digest); o != nil {
 		return o, nil
@@ -125,6 +134,18 @@ func (r *request) object(key, digest string) (*object, error) {
 	}
 	r.h.cache.put(digest, o)
 	return o, nil
+}
+
+// full returns o with its parsed calendar.
+func (r *request) full(key string, o *object) (*object, error) {
+	if o.cal != nil {
+		return o, nil
+	}
+	b, err := r.snap.Get(r.ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return parseObject(b)
 }
 
 // objectCache keeps parsed objects by digest, so a query does not parse
@@ -147,6 +168,11 @@ func (c *objectCache) put(digest string, o *object) {
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= maxCachedObjects {
 		c.m = map[string]*object{}
+	}
+	if o.single {
+		summary := *o
+		summary.cal = nil
+		o = &summary
 	}
 	c.m[digest] = o
 }

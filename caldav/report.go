@@ -127,7 +127,11 @@ func (r *request) query(coll *resource, n *davxml.Node) error {
 		if err != nil {
 			continue
 		}
-		if !f.Match(o.cal) {
+		if kind, tr, ok := f.TimeRangeOnly(); ok && o.single {
+			if o.comp != kind || !(o.always || tr.Overlaps(o.start, o.end)) {
+				continue
+			}
+		} else if o, err = r.full(res.key, o); err != nil || !f.Match(o.cal) {
 			continue
 		}
 		stats, err := r.propstats(res, q, r.body(res))

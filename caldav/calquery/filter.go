@@ -340,6 +340,22 @@ func (tr *TimeRange) contains(t time.Time) bool {
 	return (tr.Start.IsZero() || !t.Before(tr.Start)) && (tr.End.IsZero() || t.Before(tr.End))
 }
 
+// Overlaps reports whether [s, e) overlaps the range, as a filter does.
+func (tr *TimeRange) Overlaps(s, e time.Time) bool { return tr.overlaps(s, e) }
+
+// TimeRangeOnly reports whether the filter only asks for components of
+// one kind overlapping a range (what most clients send), and which.
+func (f *Filter) TimeRangeOnly() (kind string, tr *TimeRange, ok bool) {
+	if f.root == nil || f.root.IsNotDefined || f.root.TimeRange != nil || len(f.root.Props) != 0 || len(f.root.Comps) != 1 {
+		return "", nil, false
+	}
+	c := f.root.Comps[0]
+	if c.IsNotDefined || c.TimeRange == nil || len(c.Props) != 0 || len(c.Comps) != 0 {
+		return "", nil, false
+	}
+	return c.Name, c.TimeRange, true
+}
+
 // overlaps applies RFC 4791 §9.9: an interval [s, e) overlaps the range
 // when s < End and e > Start; an instant when Start <= s < End.
 func (tr *TimeRange) overlaps(s, e time.Time) bool {

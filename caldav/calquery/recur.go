@@ -237,3 +237,28 @@ func componentOverlaps(cal, c *ical.Component, tr *TimeRange) bool {
 	}
 	return false
 }
+
+// Single reports the one instance of a calendar object that does not
+// recur: its component of kind, without RRULE, RDATE or overrides.
+// always is set for a VTODO with no times, which overlaps any range.
+func Single(cal *ical.Component, kind string) (start, end time.Time, always, ok bool) {
+	var c *ical.Component
+	for _, child := range cal.Children {
+		if child.Name != kind {
+			continue
+		}
+		if c != nil {
+			return start, end, false, false
+		}
+		c = child
+	}
+	if c == nil || c.Props.Get(ical.PropRecurrenceRule) != nil || c.Props.Get(ical.PropRecurrenceDates) != nil ||
+		c.Props.Get(ical.PropRecurrenceID) != nil {
+		return start, end, false, false
+	}
+	start, end, ok = span(c)
+	if !ok {
+		return start, end, alwaysOverlaps(c), alwaysOverlaps(c)
+	}
+	return start, end, false, true
+}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"time"
 	_ "time/tzdata" // time zones without reading files, under the sandbox
 
@@ -82,6 +83,8 @@ func run(f service.Flags, certFile, keyFile string, maxSize int64, poll time.Dur
 			if err != nil {
 				return err
 			}
+			// Cloning left garbage several times the repository's size.
+			debug.FreeOSMemory()
 			ln, err := net.Listen("tcp", f.Listen)
 			if err != nil {
 				return err
