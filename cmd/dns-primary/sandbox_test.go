@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http/cgi"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/user"
@@ -204,5 +206,55 @@ func TestSandboxedPrimaryDropsRoot(t *testing.T) {
 	m.SetQuestion("example.com.", dns.TypeSOA)
 	if r, _, err := (&dns.Client{Timeout: 5 * time.Second}).Exchange(m, addr); err != nil || len(r.Answer) != 1 {
 		t.Errorf("serving as nobody: %v %v; stderr:\n%s", r, err, stderr.String())
+	}
+}
+
+// TestSandboxedPrimaryHTTPRemote: with a remote over HTTP the service
+// needs no file at all: opening one fails with EPERM (seccomp, not
+// Landlock), and a dynamic update is still committed and pushed.
+func TestSandboxedPrimaryHTTPRemote(t *testing.T) {
+	if !sandbox.SeccompSupported() {
+		t.Skip("this kernel has no seccomp filters")
+	}
+	gitPath := peer.Require(t, "git")[0]
+	dir := t.TempDir()
+	bare, key, err := primary.Demo(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer.Run(t, bare, "git", "config", "http.receivepack", "true")
+	srv := httptest.NewServer(&cgi.Handler{
+		Path: gitPath,
+		Args: []string{"http-backend"},
+		Env:  []string{"GIT_PROJECT_ROOT=" + dir, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1", "HOME=" + t.TempDir()},
+	})
+	defer srv.Close()
+
+	addr := fmt.Sprintf("127.0.0.1:%d", peer.FreePort(t))
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), caseEnv+"=open", "QUERCUS_REMOTE="+srv.URL+"/zones.git", "QUERCUS_LISTEN="+addr)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "open: operation not permitted\n" {
+		t.Fatalf("child said %q; stderr:\n%s", line, stderr.String())
+	}
+
+	m := new(dns.Msg)
+	m.SetUpdate("example.com.")
+	rr, _ := dns.NewRR("sandboxed.example.com. 300 IN A 192.0.2.77")
+	m.Insert([]dns.RR{rr})
+	m.SetTsig(key.Name, key.Algorithm, 300, time.Now().Unix())
+	c := &dns.Client{Net: "tcp", Timeout: 10 * time.Second, TsigSecret: map[string]string{key.Name: key.Secret}}
+	r, _, err := c.Exchange(m, addr)
+	if err != nil || r.Rcode != dns.RcodeSuccess {
+		t.Fatalf("update: %v %v; stderr:\n%s", r, err, stderr.String())
+	}
+	if got := peer.Run(t, bare, "git", "show", "main:example.com"); !strings.Contains(got, "192.0.2.77") {
+		t.Errorf("the update did not reach the remote:\n%s\nstderr:\n%s", got, stderr.String())
 	}
 }
