@@ -166,63 +166,58 @@ func (r *request) syncCollection(coll *resource, n *davxml.Node) error {
 	if t := n.Child(davxml.NSDAV, "sync-token"); t != nil {
 		token = t.TrimText()
 	}
-	invalid := precondition(http.StatusForbidden, davxml.NSDAV, "valid-sync-token", "", "unknown sync token")
-	from := ""
-	if token != "" {
-		v, ok := strings.CutPrefix(token, syncPrefix)
-		if !ok {
-			return invalid
-		}
-		if _, err := r.h.store.At(r.ctx, v); err != nil {
-			return invalid
-		}
-		from = v
+	cur, ok := parseSyncToken(token)
+	if !ok {
+		return precondition(http.StatusForbidden, davxml.NSDAV, "valid-sync-token", "", "unknown sync token")
 	}
 	now := r.snap.Version()
-	type change struct {
-		name    string
-		deleted bool
+	// A truncated answer's token says how far into the changes from its
+	// from to its to the client got; finish those, then go on to now.
+	var out []syncChange
+	next := syncCursor{from: now}
+	budget := func() int {
+		if limit < 0 {
+			return int(^uint(0) >> 1)
+		}
+		return limit - len(out)
 	}
-	var changes []change
-	if from == "" {
-		entries, err := r.snap.List(r.ctx, coll.key)
+	truncated := false
+	for _, seg := range cur.segments(now) {
+		cs, err := r.collectionChanges(coll, seg.from, seg.to)
 		if err != nil {
-			return err
-		}
-		files, _ := members(entries, coll.key)
-		for _, e := range files {
-			changes = append(changes, change{name: e.Key[len(coll.key)+1:]})
-		}
-	} else {
-		cs, err := r.h.store.Changes(r.ctx, from, now)
-		if err != nil {
-			if errors.Is(err, kv.ErrUnknownVersion) {
-				return invalid
+			if errors.Is(err, kv.ErrUnknownVersion) || errors.Is(err, kv.ErrNotFound) {
+				return precondition(http.StatusForbidden, davxml.NSDAV, "valid-sync-token", "", "unknown sync token")
 			}
 			return err
 		}
-		for _, c := range cs {
-			name, ok := strings.CutPrefix(c.Key, coll.key+"/")
-			if !ok || strings.Contains(name, "/") || strings.HasPrefix(name, ".") {
-				continue
-			}
-			changes = append(changes, change{name: name, deleted: c.Op == kv.Deleted})
+		if seg.skip > len(cs) {
+			return precondition(http.StatusForbidden, davxml.NSDAV, "valid-sync-token", "", "unknown sync token")
 		}
-	}
-	if limit >= 0 && len(changes) > limit {
-		return precondition(http.StatusInsufficientStorage, davxml.NSDAV, "number-of-matches-within-limits", "",
-			strconv.Itoa(len(changes))+" changes, more than the limit")
+		cs = cs[seg.skip:]
+		if len(cs) > budget() {
+			b := budget()
+			out = append(out, cs[:b]...)
+			next = syncCursor{from: seg.from, skip: seg.skip + b, to: seg.to}
+			truncated = true
+			break
+		}
+		out = append(out, cs...)
 	}
 	ms := davxml.NewMultistatus()
-	for _, c := range changes {
-		segs := append(slices.Clone(coll.segs), c.name)
-		if c.deleted {
-			ms.Status(hrefOf(segs, false), http.StatusNotFound, "")
+	seen := map[string]bool{}
+	for _, c := range out {
+		if seen[c.name] {
 			continue
 		}
+		seen[c.name] = true
+		segs := append(slices.Clone(coll.segs), c.name)
 		res, err := r.resolve(segs)
 		if err != nil {
 			return err
+		}
+		if res.kind != kFile {
+			ms.Status(hrefOf(segs, false), http.StatusNotFound, "")
+			continue
 		}
 		stats, err := r.propstats(res, q, r.body(res))
 		if err != nil {
@@ -230,6 +225,98 @@ func (r *request) syncCollection(coll *resource, n *davxml.Node) error {
 		}
 		ms.Response(res.href(), stats...)
 	}
-	ms.Raw("<D:sync-token>" + davxml.Text(syncToken(now)) + "</D:sync-token>")
+	if truncated {
+		ms.Status(coll.href(), http.StatusInsufficientStorage, "<D:number-of-matches-within-limits/>")
+	}
+	ms.Raw("<D:sync-token>" + davxml.Text(next.token()) + "</D:sync-token>")
 	return r.multistatus(ms)
+}
+
+// syncChange is one member that changed.
+type syncChange struct{ name string }
+
+// syncCursor is what a sync token encodes: the version the client has
+// seen (from), or, after a truncated answer, that it got skip of the
+// changes from from to to.
+type syncCursor struct {
+	from string
+	skip int
+	to   string
+}
+
+func (c syncCursor) token() string {
+	if c.skip == 0 && c.to == "" {
+		return syncToken(c.from)
+	}
+	return syncToken(c.from + "~" + strconv.Itoa(c.skip) + "~" + c.to)
+}
+
+// parseSyncToken reads a token; "" is the initial sync.
+func parseSyncToken(token string) (syncCursor, bool) {
+	if token == "" {
+		return syncCursor{}, true
+	}
+	v, ok := strings.CutPrefix(token, syncPrefix)
+	if !ok {
+		return syncCursor{}, false
+	}
+	parts := strings.Split(v, "~")
+	switch len(parts) {
+	case 1:
+		return syncCursor{from: v}, v != ""
+	case 3:
+		skip, err := strconv.Atoi(parts[1])
+		if err != nil || skip <= 0 || parts[2] == "" {
+			return syncCursor{}, false
+		}
+		return syncCursor{from: parts[0], skip: skip, to: parts[2]}, true
+	}
+	return syncCursor{}, false
+}
+
+// segments are the ranges of history still to report, in order.
+func (c syncCursor) segments(now string) []syncCursor {
+	if c.to == "" {
+		return []syncCursor{{from: c.from, to: now}}
+	}
+	return []syncCursor{c, {from: c.to, to: now}}
+}
+
+// collectionChanges lists the members of coll that changed from one
+// version to another, sorted by name; from "" lists every member.
+func (r *request) collectionChanges(coll *resource, from, to string) ([]syncChange, error) {
+	var out []syncChange
+	if from == to {
+		return nil, nil
+	}
+	if from == "" {
+		snap, err := r.h.store.At(r.ctx, to)
+		if err != nil {
+			return nil, err
+		}
+		entries, err := snap.List(r.ctx, coll.key)
+		if err != nil {
+			return nil, err
+		}
+		files, _ := members(entries, coll.key)
+		for _, e := range files {
+			out = append(out, syncChange{name: e.Key[len(coll.key)+1:]})
+		}
+		return out, nil
+	}
+	if _, err := r.h.store.At(r.ctx, from); err != nil {
+		return nil, err
+	}
+	cs, err := r.h.store.Changes(r.ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		name, ok := strings.CutPrefix(c.Key, coll.key+"/")
+		if !ok || strings.Contains(name, "/") || strings.HasPrefix(name, ".") {
+			continue
+		}
+		out = append(out, syncChange{name: name})
+	}
+	return out, nil
 }
