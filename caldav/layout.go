@@ -263,6 +263,12 @@ func (r *request) access(res *resource) access {
 	if res.owner == r.user {
 		return writeAccess
 	}
+	if res.kind == kHome {
+		if slices.Contains(r.sharedHomes(r.user), res.owner) {
+			return readAccess
+		}
+		return noAccess
+	}
 	if len(res.segs) < 3 {
 		return noAccess
 	}

@@ -134,7 +134,13 @@ func (r *request) live(res *resource, name xml.Name) (string, bool, error) {
 		}
 	case pHomeSet:
 		if res.kind == kPrincipal {
-			return davxml.Href(homeHref(res.owner)), true, nil
+			v := davxml.Href(homeHref(res.owner))
+			if res.owner == r.user {
+				for _, o := range r.sharedHomes(r.user) {
+					v += davxml.Href(homeHref(o))
+				}
+			}
+			return v, true, nil
 		}
 	case pUserAddressSet:
 		if res.kind == kPrincipal {
@@ -443,6 +449,9 @@ func (r *request) children(res *resource) ([]*resource, error) {
 		if err := add(append(slices.Clone(res.segs), c)); err != nil {
 			return nil, err
 		}
+	}
+	if r.access(res) < writeAccess && res.kind == kHome {
+		return out, nil // a shared home shows only the calendars shared
 	}
 	for _, f := range files {
 		out = append(out, r.fileResource(res, f))

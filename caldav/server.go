@@ -33,10 +33,11 @@ type Config struct {
 
 // Handler serves WebDAV and CalDAV over HTTP.
 type Handler struct {
-	cfg   Config
-	store kv.Store
-	log   *slog.Logger
-	cache objectCache
+	cfg    Config
+	store  kv.Store
+	log    *slog.Logger
+	cache  objectCache
+	shares shareIndex
 
 	mu      sync.Mutex
 	dir     *users.Directory
