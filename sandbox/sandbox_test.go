@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -206,6 +207,34 @@ func TestLogModeAllowsAndRecords(t *testing.T) {
 	stdout, stderr, exit := run(t, "unix/log")
 	if exit != 0 || stdout != "unix socket: ok" {
 		t.Errorf("exit %d, %q; stderr:\n%s", exit, stdout, stderr)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden reports in testdata")
+
+// TestReportGolden keeps each service's report, as a release binary
+// prints it, in testdata: a call added to or removed from an allowlist
+// shows in review, and so does the count.
+func TestReportGolden(t *testing.T) {
+	for _, p := range sandbox.Services {
+		t.Run(p.Service, func(t *testing.T) {
+			var b bytes.Buffer
+			sandbox.WithoutCgo(func() { sandbox.Report(&b, p) })
+			golden := filepath.Join("testdata", p.Service+".txt")
+			if *update {
+				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.String() != string(want) {
+				t.Errorf("report of %s differs from %s (go test ./sandbox -update to accept):\n%s", p.Service, golden, b.String())
+			}
+		})
 	}
 }
 
