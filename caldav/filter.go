@@ -114,11 +114,50 @@ func (r *request) calendarData(res *resource, d *dataRequest, body func() ([]byt
 		cal = d.comp.apply(cal)
 	}
 	var buf bytes.Buffer
-	if err := ical.NewEncoder(&buf).Encode(&ical.Calendar{Component: cal}); err != nil {
-		b, err := body()
-		return davxml.Text(string(b)), err
-	}
+	encode(&buf, cal)
 	return davxml.Text(buf.String()), nil
+}
+
+// encode writes c as iCalendar text. Unlike go-ical's encoder it does not
+// insist on the properties a partial retrieval may have left out.
+func encode(b *bytes.Buffer, c *ical.Component) {
+	line := func(s string) {
+		// Fold at 75 octets, not inside a UTF-8 sequence.
+		for len(s) > 75 {
+			n := 75
+			for n > 0 && s[n]&0xC0 == 0x80 {
+				n--
+			}
+			b.WriteString(s[:n] + "\r\n ")
+			s = s[n:]
+		}
+		b.WriteString(s + "\r\n")
+	}
+	line("BEGIN:" + c.Name)
+	for _, name := range sortedKeys(c.Props) {
+		for _, p := range c.Props[name] {
+			var l strings.Builder
+			l.WriteString(p.Name)
+			for _, k := range sortedKeys(p.Params) {
+				l.WriteString(";" + k + "=")
+				for i, v := range p.Params[k] {
+					if i > 0 {
+						l.WriteByte(',')
+					}
+					if strings.ContainsAny(v, ";:,") {
+						v = `"` + v + `"`
+					}
+					l.WriteString(v)
+				}
+			}
+			l.WriteString(":" + p.Value)
+			line(l.String())
+		}
+	}
+	for _, child := range c.Children {
+		encode(b, child)
+	}
+	line("END:" + c.Name)
 }
 
 func (s *compSelect) apply(c *ical.Component) *ical.Component {

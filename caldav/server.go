@@ -233,7 +233,7 @@ func (r *request) serve() error {
 const allowed = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, MKCALENDAR, COPY, MOVE, REPORT"
 
 func (r *request) options() error {
-	r.w.Header().Set("DAV", "1, 3, access-control, calendar-access, extended-mkcol")
+	r.w.Header().Set("DAV", "1, 3, calendar-access, extended-mkcol")
 	r.w.Header().Set("Allow", allowed)
 	r.w.Header().Set("Content-Length", "0")
 	r.w.WriteHeader(http.StatusOK)

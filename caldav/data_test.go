@@ -1,0 +1,46 @@
+package caldav
+
+import (
+	"strings"
+	"testing"
+)
+
+const weeklyEvent = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VEVENT\r\nUID:w\r\nDTSTAMP:20260101T000000Z\r\n" +
+	"DTSTART;TZID=Europe/Berlin:20260302T100000\r\nDTEND;TZID=Europe/Berlin:20260302T110000\r\n" +
+	"RRULE:FREQ=WEEKLY;COUNT=4\r\nSUMMARY:Standup\r\nLOCATION:Room 1\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+
+// TestCalendarData: calendar-data as stored, expanded into instances in
+// UTC, and with only the parts asked for.
+func TestCalendarData(t *testing.T) {
+	srv := serve(t, newStore(t))
+	do(t, srv.URL, "MKCALENDAR", "/calendars/alice/cal/", "")
+	if code, b := do(t, srv.URL, "PUT", "/calendars/alice/cal/w.ics", weeklyEvent); code != 201 {
+		t.Fatalf("PUT: %d %s", code, b)
+	}
+	query := func(data string) string {
+		t.Helper()
+		code, body := do(t, srv.URL, "REPORT", "/calendars/alice/cal/", `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop>`+data+
+			`</D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="20260309T000000Z" end="20260317T000000Z"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`,
+			"Depth", "1")
+		if code != 207 {
+			t.Fatalf("REPORT: %d %s", code, body)
+		}
+		return strings.ReplaceAll(body, "&#xD;", "")
+	}
+	if got := query(`<C:calendar-data/>`); !strings.Contains(got, "RRULE:FREQ=WEEKLY;COUNT=4") {
+		t.Errorf("plain calendar-data is not the stored object:\n%s", got)
+	}
+	got := query(`<C:calendar-data><C:expand start="20260309T000000Z" end="20260317T000000Z"/></C:calendar-data>`)
+	for _, want := range []string{"RECURRENCE-ID:20260309T090000Z", "DTSTART:20260309T090000Z", "RECURRENCE-ID:20260316T090000Z"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("expanded data lacks %s:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "RRULE") || strings.Contains(got, "20260302") {
+		t.Errorf("expanded data keeps the rule or an instance outside the range:\n%s", got)
+	}
+	got = query(`<C:calendar-data><C:comp name="VCALENDAR"><C:prop name="VERSION"/><C:comp name="VEVENT"><C:prop name="UID"/><C:prop name="SUMMARY"/></C:comp></C:comp></C:calendar-data>`)
+	if !strings.Contains(got, "SUMMARY:Standup") || strings.Contains(got, "LOCATION") || strings.Contains(got, "PRODID") {
+		t.Errorf("partial data:\n%s", got)
+	}
+}
