@@ -39,7 +39,7 @@ func child(name string) int {
 		mode = sandbox.Log
 		name = strings.TrimSuffix(name, "/log")
 	}
-	p := sandbox.DNSPrimary.With(sandbox.Testing)
+	p := sandbox.DNSPrimary
 	if dir != "" {
 		p.ReadWrite = []string{dir}
 	}

@@ -39,7 +39,7 @@ func lockdownChild() int {
 	err := Run(context.Background(), Config{
 		Name:    "lockdown-test",
 		Flags:   Flags{HTTP: "127.0.0.1:0", Sandbox: "on", LogLevel: "warn"},
-		Sandbox: sandbox.DNSPrimary.With(sandbox.Testing),
+		Sandbox: sandbox.DNSPrimary,
 	}, func(ctx context.Context, c *Chassis) error {
 		_, side, _ := net.SplitHostPort(c.HTTPAddr.String())
 		p, _ := strconv.Atoi(side)
