@@ -134,7 +134,7 @@ func flagNeeds(f Flags) (sandbox.Policy, error) {
 }
 
 func isName(host string) bool {
-	_, err := netip.ParseAddr(host)
+	_, err := netip.ParseAddr(strings.Trim(host, "[]"))
 	return host != "" && err != nil
 }
 
@@ -247,7 +247,7 @@ func nameservers(path string) []string {
 		fields := strings.Fields(sc.Text())
 		if len(fields) >= 2 && fields[0] == "nameserver" {
 			if a, err := netip.ParseAddr(fields[1]); err == nil {
-				out = append(out, netip.AddrPortFrom(a.WithZone(""), nameserverPort).String())
+				out = append(out, netip.AddrPortFrom(a, nameserverPort).String())
 			}
 		}
 	}

@@ -1,0 +1,56 @@
+package service
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// TestFlagNeeds: what the common flags add to a sandbox policy.
+func TestFlagNeeds(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name  string
+		flags Flags
+		ports []uint16
+		rw    []string
+	}{
+		{"nothing", Flags{}, nil, nil},
+		{"local path", Flags{Remote: dir + "#main"}, nil, []string{dir}},
+		{"file URL", Flags{Remote: "file://" + dir}, nil, []string{dir}},
+		{"ssh by address", Flags{Remote: "ssh://git@192.0.2.1/zones.git"}, []uint16{22}, nil},
+		{"ssh by name, own port", Flags{Remote: "ssh://git@git.example.org:2222/zones.git"}, []uint16{2222, 53}, nil},
+		{"scp-like", Flags{Remote: "git@git.example.org:zones.git"}, []uint16{22, 53}, nil},
+		{"https", Flags{Remote: "https://[2001:db8::1]/zones.git"}, []uint16{443}, nil},
+		{"udp syslog by name", Flags{Syslog: "udp://log.example.org"}, []uint16{53}, nil},
+		{"tls syslog", Flags{Syslog: "tls://192.0.2.2"}, []uint16{6514}, nil},
+		{"tcp syslog, own port", Flags{Syslog: "tcp://192.0.2.2:1514"}, []uint16{1514}, nil},
+		{"influx http", Flags{Influx: "http://192.0.2.3:8086/write?db=q"}, []uint16{8086}, nil},
+		{"influx udp", Flags{Influx: "udp://192.0.2.3:8089"}, nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := flagNeeds(tc.flags)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(p.ConnectTCP, tc.ports) || !slices.Equal(p.ReadWrite, tc.rw) {
+				t.Errorf("connect %v, read-write %v; want %v, %v", p.ConnectTCP, p.ReadWrite, tc.ports, tc.rw)
+			}
+		})
+	}
+}
+
+func TestNameservers(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "resolv.conf")
+	os.WriteFile(conf, []byte("# comment\nsearch example.org\nnameserver 192.0.2.53\nnameserver  2001:db8::53\nnameserver fe80::1%eth0\nnameserver not-an-address\noptions ndots:2\n"), 0o644)
+	got := nameservers(conf)
+	want := []string{"192.0.2.53:53", "[2001:db8::53]:53", "[fe80::1%eth0]:53"}
+	if !slices.Equal(got, want) {
+		t.Errorf("nameservers = %v, want %v", got, want)
+	}
+	if got := nameservers(filepath.Join(t.TempDir(), "missing")); got != nil {
+		t.Errorf("missing file: %v", got)
+	}
+}
