@@ -1,20 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http/cgi"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,73 +17,18 @@ import (
 
 	"github.com/quercus-dev/quercus/dns/primary"
 	"github.com/quercus-dev/quercus/internal/peer"
+	"github.com/quercus-dev/quercus/internal/sandboxtest"
 	"github.com/quercus-dev/quercus/sandbox"
 	"github.com/quercus-dev/quercus/service"
 )
 
-// The sandbox cannot be undone, so these tests run dns-primary in a child:
-// this test binary again, serving with QUERCUS_PRIMARY_CASE naming what
-// it tries, from a goroutine of its own, once the sandbox is on.
-const caseEnv = "QUERCUS_PRIMARY_CASE"
-
-func TestMain(m *testing.M) {
-	if c := os.Getenv(caseEnv); c != "" {
-		os.Exit(child(c))
-	}
-	os.Exit(m.Run())
-}
-
-func child(name string) int {
-	f := service.Flags{Remote: os.Getenv("QUERCUS_REMOTE"), Listen: os.Getenv("QUERCUS_LISTEN"), LogLevel: "warn"}
-	go func() {
-		for {
-			if _, ok := sandbox.Current(); ok {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		fmt.Println(try(name))
-	}()
-	if err := run(f, false, 0, nil); err != nil {
-		fmt.Println("run:", err)
-		return 1
-	}
-	return 0
-}
-
-func try(name string) string {
-	switch name {
-	case "open":
-		_, err := os.Open("/etc/hostname")
-		return "open: " + errno(err)
-	case "exec":
-		return "execve: " + errno(syscall.Exec("/bin/true", []string{"true"}, nil))
-	case "os/exec":
-		return "os/exec: " + errno(exec.Command("/bin/true").Run())
-	case "unix":
-		_, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_DGRAM, 0)
-		return "unix socket: " + errno(err)
-	case "netlink":
-		_, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_RAW, 0)
-		return "netlink socket: " + errno(err)
-	case "tcp":
-		_, err := net.Dial("tcp", os.Getenv("QUERCUS_OTHER"))
-		return "dial another TCP port: " + errno(err)
-	case "ready":
-		return "ready" // getuid is not in the allowlist: the parent looks
-	}
-	return "unknown case " + name
-}
-
-func errno(err error) string {
-	var e syscall.Errno
-	if errors.As(err, &e) {
-		return e.Error()
-	}
-	if err == nil {
-		return "ok"
-	}
-	return err.Error()
+// TestSandboxChild is where the sandbox tests' children start: they
+// serve as dns-primary, with flags from the environment.
+func TestSandboxChild(t *testing.T) {
+	sandboxtest.Child(func() error {
+		f := service.Flags{Remote: os.Getenv("QUERCUS_REMOTE"), Listen: os.Getenv("QUERCUS_LISTEN"), LogLevel: "warn"}
+		return run(f, false, 0, nil)
+	})
 }
 
 // TestSandboxedPrimary: once dns-primary has started, a file outside its
@@ -97,9 +37,6 @@ func errno(err error) string {
 // dialled. Calls outside the allowlist kill it; the others fail, and it
 // goes on serving.
 func TestSandboxedPrimary(t *testing.T) {
-	if !sandbox.SeccompSupported() {
-		t.Skip("this kernel has no seccomp filters")
-	}
 	peer.Require(t, "git")
 	remote, _, err := primary.Demo(context.Background(), t.TempDir())
 	if err != nil {
@@ -110,55 +47,26 @@ func TestSandboxedPrimary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	dialFails := "dial another TCP port: permission denied"
+	dial := "dial another TCP port: permission denied"
 	if sandbox.LandlockABI() < 4 {
-		dialFails = "dial another TCP port: ok"
+		dial = "dial another TCP port: ok"
 	}
-	for _, tc := range []struct {
-		name, want string // want "" : killed
-	}{
-		{"open", "open: permission denied"}, // Landlock: only the remote's folder
-		{"os/exec", "os/exec: permission denied"},
-		{"exec", ""},
-		{"unix", ""},
-		{"netlink", ""},
-		{"tcp", dialFails},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			addr := fmt.Sprintf("127.0.0.1:%d", peer.FreePort(t))
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), caseEnv+"="+tc.name, "QUERCUS_REMOTE="+remote, "QUERCUS_LISTEN="+addr, "QUERCUS_OTHER="+other.Addr().String())
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			out, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer cmd.Process.Kill()
-			line, _ := bufio.NewReader(out).ReadString('\n')
-			line = strings.TrimSpace(line)
-			if tc.want == "" {
-				go io.Copy(io.Discard, out)
-				err := cmd.Wait()
-				if cmd.ProcessState.ExitCode() != 2 || !strings.Contains(stderr.String(), "SIGSYS: bad system call") {
-					t.Fatalf("%s: printed %q, ended with %v, want killed by SIGSYS; stderr:\n%s", tc.name, line, err, stderr.String())
-				}
-				return
-			}
-			if line != tc.want {
-				t.Errorf("got %q, want %q; stderr:\n%s", line, tc.want, stderr.String())
-			}
-			// It failed, and the service goes on serving.
-			m := new(dns.Msg)
-			m.SetQuestion("example.com.", dns.TypeSOA)
-			r, _, err := (&dns.Client{Timeout: 5 * time.Second}).Exchange(m, addr)
-			if err != nil || len(r.Answer) != 1 {
-				t.Errorf("after %s: %v %v; stderr:\n%s", tc.name, r, err, stderr.String())
-			}
-		})
+	addr := fmt.Sprintf("127.0.0.1:%d", peer.FreePort(t))
+	env := []string{"QUERCUS_REMOTE=" + remote, "QUERCUS_LISTEN=" + addr, "QUERCUS_SANDBOX_TCP=" + other.Addr().String()}
+	probes := append(sandboxtest.Standard("permission denied"), // Landlock: the remote's folder only
+		sandboxtest.Probe{Name: "os/exec", Want: "os/exec: permission denied"}, // its /dev/null
+		sandboxtest.Probe{Name: "tcp", Want: dial})
+	sandboxtest.Run(t, "TestSandboxChild", env, func(t *testing.T) { soa(t, addr) }, probes...)
+}
+
+// soa checks that the child still answers.
+func soa(t *testing.T, addr string) {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion("example.com.", dns.TypeSOA)
+	r, _, err := (&dns.Client{Timeout: 5 * time.Second}).Exchange(m, addr)
+	if err != nil || len(r.Answer) != 1 {
+		t.Errorf("no longer serving: %v %v", r, err)
 	}
 }
 
@@ -182,19 +90,12 @@ func TestSandboxedPrimaryDropsRoot(t *testing.T) {
 	}
 	peer.Run(t, "", "chown", "-R", nobody.Uid+":"+nobody.Gid, remote)
 	addr := fmt.Sprintf("127.0.0.1:%d", peer.FreePort(t))
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), caseEnv+"=ready", "QUERCUS_REMOTE="+remote, "QUERCUS_LISTEN="+addr)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	p := sandboxtest.Start(t, "TestSandboxChild", []string{"QUERCUS_REMOTE=" + remote, "QUERCUS_LISTEN=" + addr}, "ready")
+	if p.Line != "ready" {
+		t.Fatalf("child said %q; stderr:\n%s", p.Line, p.Stderr())
 	}
-	defer cmd.Process.Kill()
-	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "ready\n" {
-		t.Fatalf("child said %q; stderr:\n%s", line, stderr.String())
-	}
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	// getuid is not in the allowlist: look from outside.
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Cmd.Process.Pid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,11 +103,7 @@ func TestSandboxedPrimaryDropsRoot(t *testing.T) {
 	if !strings.Contains(string(status), want) {
 		t.Errorf("child runs as\n%s\nwant %q", status, want)
 	}
-	m := new(dns.Msg)
-	m.SetQuestion("example.com.", dns.TypeSOA)
-	if r, _, err := (&dns.Client{Timeout: 5 * time.Second}).Exchange(m, addr); err != nil || len(r.Answer) != 1 {
-		t.Errorf("serving as nobody: %v %v; stderr:\n%s", r, err, stderr.String())
-	}
+	soa(t, addr)
 }
 
 // TestSandboxedPrimaryHTTPRemote: with a remote over HTTP the service
@@ -231,17 +128,9 @@ func TestSandboxedPrimaryHTTPRemote(t *testing.T) {
 	defer srv.Close()
 
 	addr := fmt.Sprintf("127.0.0.1:%d", peer.FreePort(t))
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), caseEnv+"=open", "QUERCUS_REMOTE="+srv.URL+"/zones.git", "QUERCUS_LISTEN="+addr)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "open: operation not permitted\n" {
-		t.Fatalf("child said %q; stderr:\n%s", line, stderr.String())
+	p := sandboxtest.Start(t, "TestSandboxChild", []string{"QUERCUS_REMOTE=" + srv.URL + "/zones.git", "QUERCUS_LISTEN=" + addr}, "open")
+	if p.Line != "open: operation not permitted" {
+		t.Fatalf("child said %q; stderr:\n%s", p.Line, p.Stderr())
 	}
 
 	m := new(dns.Msg)
@@ -252,9 +141,9 @@ func TestSandboxedPrimaryHTTPRemote(t *testing.T) {
 	c := &dns.Client{Net: "tcp", Timeout: 10 * time.Second, TsigSecret: map[string]string{key.Name: key.Secret}}
 	r, _, err := c.Exchange(m, addr)
 	if err != nil || r.Rcode != dns.RcodeSuccess {
-		t.Fatalf("update: %v %v; stderr:\n%s", r, err, stderr.String())
+		t.Fatalf("update: %v %v; stderr:\n%s", r, err, p.Stderr())
 	}
 	if got := peer.Run(t, bare, "git", "show", "main:example.com"); !strings.Contains(got, "192.0.2.77") {
-		t.Errorf("the update did not reach the remote:\n%s\nstderr:\n%s", got, stderr.String())
+		t.Errorf("the update did not reach the remote:\n%s\nstderr:\n%s", got, p.Stderr())
 	}
 }
