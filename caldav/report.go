@@ -102,7 +102,9 @@ func (r *request) query(coll *resource, n *davxml.Node) error {
 	case coll.kind == kFile:
 		files = []*resource{coll}
 	case coll.calendar():
-		depth, err := r.depth("0")
+		// RFC 3253 makes a missing Depth 0, which would match nothing
+		// here; clients that leave it out mean the collection's members.
+		depth, err := r.depth("1")
 		if err != nil {
 			return err
 		}

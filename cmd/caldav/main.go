@@ -15,6 +15,8 @@ import (
 	"time"
 	_ "time/tzdata" // time zones without reading files, under the sandbox
 
+	"golang.org/x/net/netutil"
+
 	"github.com/quercus-dev/quercus/caldav"
 	"github.com/quercus-dev/quercus/sandbox"
 	"github.com/quercus-dev/quercus/service"
@@ -27,6 +29,7 @@ func main() {
 	certFile := fs.String("tls-cert", "", "TLS certificate chain (PEM) to serve HTTPS; needs --tls-key")
 	keyFile := fs.String("tls-key", "", "TLS private key (PEM)")
 	maxSize := fs.Int64("max-resource-size", 1<<20, "largest calendar object or file a client may PUT, in bytes")
+	maxConns := fs.Int("max-conns", 512, "most client connections served at once; more wait to be accepted")
 	poll := fs.Duration("poll", 0, "also fetch the remote this often, to serve changes pushed to git (0: only at start)")
 	if err := service.Parse(fs, os.Args[1:], os.Getenv,
 		"Without --remote, caldav creates a demo repository in a temporary folder with one",
@@ -39,13 +42,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "caldav: --tls-cert and --tls-key go together")
 		os.Exit(2)
 	}
-	if err := run(f, *certFile, *keyFile, *maxSize, *poll); err != nil {
+	if err := run(f, *certFile, *keyFile, *maxSize, *maxConns, *poll); err != nil {
 		fmt.Fprintln(os.Stderr, "caldav:", err)
 		os.Exit(1)
 	}
 }
 
-func run(f service.Flags, certFile, keyFile string, maxSize int64, poll time.Duration) error {
+func run(f service.Flags, certFile, keyFile string, maxSize int64, maxConns int, poll time.Duration) error {
 	return service.Run(context.Background(), service.Config{Name: "caldav", Flags: f, Sandbox: sandbox.CalDAV},
 		func(ctx context.Context, c *service.Chassis) error {
 			var demo func(url string)
@@ -94,6 +97,7 @@ func run(f service.Flags, certFile, keyFile string, maxSize int64, poll time.Dur
 			if err := c.Lockdown(demoDir); err != nil {
 				return err
 			}
+			ln = netutil.LimitListener(ln, maxConns)
 			scheme := "http"
 			if tlsConfig != nil {
 				ln, scheme = tls.NewListener(ln, tlsConfig), "https"
