@@ -30,6 +30,7 @@ peers:
 bench: peers
 	QUERCUS_INTEROP=1 $(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./...
 	QUERCUS_INTEROP=1 $(GO) run ./bench/figures -go $(GO)
+	QUERCUS_INTEROP=1 $(GO) run ./bench/caldav -go $(GO)
 
 # make fuzz: each fuzz target for FUZZTIME.
 fuzz:
