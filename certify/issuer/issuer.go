@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -52,6 +53,11 @@ type Config struct {
 	AccountKey crypto.Signer
 	// Email is the account's contact; empty means none.
 	Email string
+	// Check are name servers that must serve the challenge records before
+	// the CA is told to look: the zone's secondaries, which the CA may ask
+	// instead of the primary. Empty means none but the primary, which took
+	// the UPDATE.
+	Check []netip.AddrPort
 	// Rescan is how often to look at the zone without being told of a
 	// change. Default a day.
 	Rescan time.Duration

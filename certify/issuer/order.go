@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -146,6 +148,9 @@ func (i *Issuer) authorize(ctx context.Context, order *acme.Order) error {
 			i.log.Error("could not remove the challenge records", "err", err)
 		}
 	}()
+	if err := i.propagated(ctx, txts); err != nil {
+		return err
+	}
 	for _, t := range todo {
 		if _, err := i.acme.Accept(ctx, t.chal); err != nil {
 			return fmt.Errorf("accepting the challenge: %w", err)
@@ -183,5 +188,41 @@ func (i *Issuer) publish(ctx context.Context, p *certify.Published, ders [][]byt
 		return fmt.Errorf("publishing the certificate: %w", err)
 	}
 	i.log.Info("certificate published", "host", p.Host, "chain", len(ders))
+	return nil
+}
+
+// propagated waits until every server of Config.Check serves every
+// challenge record, polling, for at most two minutes.
+func (i *Issuer) propagated(ctx context.Context, txts []dns.RR) error {
+	if len(i.cfg.Check) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	c := &dns.Client{Timeout: 2 * time.Second}
+	serves := func(server netip.AddrPort, want *dns.TXT) bool {
+		m := new(dns.Msg).SetQuestion(want.Hdr.Name, dns.TypeTXT)
+		r, _, err := c.ExchangeContext(ctx, m, server.String())
+		if err != nil {
+			return false
+		}
+		for _, rr := range r.Answer {
+			if t, ok := rr.(*dns.TXT); ok && strings.Join(t.Txt, "") == want.Txt[0] {
+				return true
+			}
+		}
+		return false
+	}
+	for _, server := range i.cfg.Check {
+		for _, rr := range txts {
+			for !serves(server, rr.(*dns.TXT)) {
+				select {
+				case <-ctx.Done():
+					return fmt.Errorf("%s does not serve the challenge record %s: is it a secondary of the zone, and notified?", server, rr.Header().Name)
+				case <-time.After(250 * time.Millisecond):
+				}
+			}
+		}
+	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/quercus-dev/quercus/certify"
@@ -47,6 +48,7 @@ type config struct {
 	acmeCA, email              string
 	accountKey, accountKeySeed string
 	rescan                     time.Duration
+	check                      addrList
 }
 
 func main() {
@@ -62,6 +64,7 @@ func main() {
 	fs.StringVar(&c.email, "email", "", "contact e-mail address for the ACME account")
 	fs.StringVar(&c.accountKey, "account-key", "", "PEM `FILE` holding the ACME account's private key (ECDSA or RSA)")
 	fs.StringVar(&c.accountKeySeed, "account-key-seed", "", "secret `SEED` the account key is derived from, so the account survives restarts without files; prefer QUERCUS_ACCOUNT_KEY_SEED")
+	fs.Var(&c.check, "check", "name servers that must serve the challenge records before the CA looks, `ADDR[:PORT],...` (the zone's secondaries; default: none but the primary)")
 	fs.DurationVar(&c.rescan, "rescan", 24*time.Hour, "look at every request this often, besides when the zone changes")
 	if err := service.Parse(fs, os.Args[1:], os.Getenv,
 		"dns-acme follows the zone of --dns-key from --dns-server and listens on --listen for",
@@ -153,6 +156,7 @@ func run(c config) error {
 				AccountKey: account,
 				Email:      c.email,
 				Rescan:     c.rescan,
+				Check:      c.check,
 				Logger:     ch.Logger,
 				Registry:   ch.Registry,
 			})
@@ -181,6 +185,31 @@ func run(c config) error {
 			}
 			return err
 		})
+}
+
+// addrList is a flag of comma-separated ADDR[:PORT]s, repeatable.
+type addrList []netip.AddrPort
+
+func (l *addrList) String() string {
+	var s []string
+	for _, a := range *l {
+		s = append(s, a.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *addrList) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		a, err := addrPort(part)
+		if err != nil {
+			return err
+		}
+		*l = append(*l, a)
+	}
+	return nil
 }
 
 // addrPort reads ADDR[:PORT], port 53 by default.
