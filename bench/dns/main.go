@@ -36,6 +36,7 @@ type options struct {
 	goCmd    string
 	src      string
 	noFast   bool
+	search   bool
 }
 
 func main() {
@@ -51,7 +52,8 @@ func main() {
 	flag.StringVar(&o.work, "work", "", "keep the generated files in this folder")
 	flag.StringVar(&o.goCmd, "go", "go", "go command that builds dns-primary")
 	flag.StringVar(&o.src, "src", ".", "module folder to build dns-primary from")
-	flag.BoolVar(&o.noFast, "no-fast-path", false, "also measure dns-primary with --no-fast-path")
+	flag.BoolVar(&o.noFast, "no-fast-path", false, "also measure dns-primary built without the fast path")
+	flag.BoolVar(&o.search, "search", true, "search the highest loss-free rate")
 	flag.Parse()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer cancel()
@@ -196,8 +198,10 @@ func measure(ctx context.Context, s server, f *fixture, o options) (result, erro
 	if m0 >= 0 && m1 >= m0 {
 		r.allocsPerQuery = (m1 - m0) / float64(perf.completed)
 	}
-	if r.maxRate, r.limited, err = highestRate(ctx, p.port, f.queries, o); err != nil {
-		return r, err
+	if o.search {
+		if r.maxRate, r.limited, err = highestRate(ctx, p.port, f.queries, o); err != nil {
+			return r, err
+		}
 	}
 	r.rss, r.pss, err = memory(p.pid())
 	return r, err

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -471,4 +473,48 @@ func burst(t *testing.T, addr string, pkts [][]byte) map[int][]byte {
 		got[int(binary.BigEndian.Uint16(buf))] = bytes.Clone(buf[:n])
 	}
 	return got
+}
+
+// TestFastPathConcurrentSwaps answers from two goroutines while a third
+// swaps the zones, as an UPDATE or a new git revision does: nothing
+// waits on a lock (there is none), every answer is one set's answer, and
+// the race detector sees no race.
+func TestFastPathConcurrentSwaps(t *testing.T) {
+	sets := []*authority.Set{fastSet(t), authority.NewSet(zoneOf(t, "example.net.", strings.Replace(fastZone2, "198.51.100.1", "198.51.100.2", 1)))}
+	var cur atomic.Pointer[authority.Set]
+	cur.Store(sets[0])
+	s, err := New(Config{Zones: cur.Load})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkt := variants(dns.Question{Name: "www.example.net.", Qtype: dns.TypeA, Qclass: dns.ClassINET}, rand.New(rand.NewPCG(15, 16)))[2]
+	want := map[string]bool{}
+	for _, set := range sets {
+		cur.Store(set)
+		want[string(mustFast(t, s, pkt))] = true
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			out := make([]byte, DefaultUDPSize)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, ok := s.fastAnswer(pkt, out)
+				if !ok || !want[string(resp)] {
+					t.Errorf("answer %x during swaps", resp)
+					return
+				}
+			}
+		})
+	}
+	for i := range 200 {
+		cur.Store(sets[i%2])
+	}
+	close(stop)
+	wg.Wait()
 }

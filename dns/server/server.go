@@ -126,6 +126,9 @@ func Listen(addr string) (net.PacketConn, net.Listener, error) {
 		}
 		ln, err := net.Listen("tcp", pc.LocalAddr().String())
 		if err == nil {
+			if u, ok := pc.(*net.UDPConn); ok {
+				u.SetReadBuffer(udpReadBuffer) // best effort, before any sandbox
+			}
 			return pc, ln, nil
 		}
 		pc.Close()

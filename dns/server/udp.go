@@ -9,8 +9,8 @@ import (
 // alone; Config.NoFastPath does it for one server.
 var fastPath = "on"
 
-// udpReadBuffer is the socket receive buffer asked for (the kernel caps
-// it at net.core.rmem_max): the default, about 200 KiB, holds some 200
+// udpReadBuffer is the socket receive buffer Listen asks for (the kernel
+// caps it at net.core.rmem_max): the default, about 200 KiB, holds some 200
 // queries, 10 ms at 20,000 queries per second, and a server descheduled
 // for longer on a busy machine drops the rest.
 const udpReadBuffer = 1 << 20
@@ -42,7 +42,6 @@ func (s *Server) fastConn(pc net.PacketConn) net.PacketConn {
 	if !ok {
 		return pc
 	}
-	u.SetReadBuffer(udpReadBuffer) // best effort
 	if s.cfg.NoFastPath || fastPath == "off" {
 		return pc
 	}
