@@ -5,7 +5,7 @@ GOFLAGS_BUILD := -trimpath -ldflags='-s -w -buildid='
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 10s
 
-.PHONY: all build test check peers bench fuzz lint deps clean
+.PHONY: all build test check peers bench bench-dns fuzz lint deps clean
 
 all: build
 
@@ -31,6 +31,11 @@ bench: peers
 	QUERCUS_INTEROP=1 $(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./...
 	QUERCUS_INTEROP=1 $(GO) run ./bench/figures -go $(GO)
 	QUERCUS_INTEROP=1 $(GO) run ./bench/caldav -go $(GO)
+	QUERCUS_INTEROP=1 $(GO) run ./bench/dns -go $(GO)
+
+# make bench-dns: DNS serving speed beside nsd and knotd (bench/README.md).
+bench-dns: peers
+	QUERCUS_INTEROP=1 $(GO) run ./bench/dns -go $(GO)
 
 # make fuzz: each fuzz target for FUZZTIME.
 fuzz:
