@@ -2,6 +2,8 @@ package calquery
 
 import (
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-ical"
@@ -13,12 +15,40 @@ import (
 // floating time (UTC), rather than failing the whole object.
 func DateTime(p *ical.Prop) (time.Time, bool, error) {
 	isDate := p.ValueType() == ical.ValueDate || (p.ValueType() == ical.ValueDefault && len(p.Value) == 8)
-	t, err := p.DateTime(time.UTC)
-	if err != nil && p.Params.Get(ical.PropTimezoneID) != "" {
-		q := ical.Prop{Name: p.Name, Value: p.Value, Params: ical.Params{}}
-		t, err = q.DateTime(time.UTC)
+	tzid := p.Params.Get(ical.PropTimezoneID)
+	if tzid == "" {
+		t, err := p.DateTime(time.UTC)
+		return t, isDate, err
 	}
+	// Parse without the TZID, in the location looked up once: go-ical
+	// would call time.LoadLocation, which reads the zone file each time.
+	q := ical.Prop{Name: p.Name, Value: p.Value, Params: ical.Params{}}
+	if vt := p.Params.Get("VALUE"); vt != "" {
+		q.Params.Set("VALUE", vt)
+	}
+	t, err := q.DateTime(location(tzid))
 	return t, isDate, err
+}
+
+var (
+	locations sync.Map // TZID -> *time.Location (UTC for unknown ones)
+	nLocs     atomic.Int32
+)
+
+// location returns the IANA location tzid names, or UTC (floating time)
+// for a TZID the database does not know, such as a VTIMEZONE's own name.
+func location(tzid string) *time.Location {
+	if l, ok := locations.Load(tzid); ok {
+		return l.(*time.Location)
+	}
+	l, err := time.LoadLocation(strings.Trim(tzid, `"`))
+	if err != nil {
+		l = time.UTC
+	}
+	if len(tzid) <= 64 && nLocs.Add(1) <= 1000 { // bounded against made-up TZIDs
+		locations.Store(tzid, l)
+	}
+	return l
 }
 
 // dateTimes parses a comma-separated DATE / DATE-TIME list (EXDATE,
