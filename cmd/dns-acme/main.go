@@ -53,6 +53,25 @@ type config struct {
 
 func main() {
 	fs := flag.NewFlagSet("dns-acme", flag.ExitOnError)
+	c := define(fs)
+	if err := service.Parse(fs, os.Args[1:], os.Getenv,
+		"dns-acme follows the zone of --dns-key from --dns-server and listens on --listen for",
+		"the primary's NOTIFY. Give --production for real certificates; without an account key",
+		"a new ACME account is made at every start.",
+		"",
+		"Secrets are best given in the environment: QUERCUS_DNS_KEY, QUERCUS_NOTIFY_KEY,",
+		"QUERCUS_ACCOUNT_KEY_SEED.",
+	); err != nil {
+		os.Exit(2)
+	}
+	if err := run(*c); err != nil {
+		fmt.Fprintln(os.Stderr, "dns-acme:", err)
+		os.Exit(1)
+	}
+}
+
+// define defines dns-acme's flags on fs, filling the config it returns.
+func define(fs *flag.FlagSet) *config {
 	var c config
 	registerCommon(fs, &c.service)
 	fs.StringVar(&c.dnsKey, "dns-key", "", "TSIG key with update rights on the zone, `NAME:ALG:SECRET` (e.g. acme._update.example.com:hmac-sha256:...); the zone follows from its name. Prefer QUERCUS_DNS_KEY: command lines show in ps")
@@ -66,20 +85,7 @@ func main() {
 	fs.StringVar(&c.accountKeySeed, "account-key-seed", "", "secret `SEED` the account key is derived from, so the account survives restarts without files; prefer QUERCUS_ACCOUNT_KEY_SEED")
 	fs.Var(&c.check, "check", "name servers that must serve the challenge records before the CA looks, `ADDR[:PORT],...` (the zone's secondaries; default: none but the primary)")
 	fs.DurationVar(&c.rescan, "rescan", 24*time.Hour, "look at every request this often, besides when the zone changes")
-	if err := service.Parse(fs, os.Args[1:], os.Getenv,
-		"dns-acme follows the zone of --dns-key from --dns-server and listens on --listen for",
-		"the primary's NOTIFY. Give --production for real certificates; without an account key",
-		"a new ACME account is made at every start.",
-		"",
-		"Secrets are best given in the environment: QUERCUS_DNS_KEY, QUERCUS_NOTIFY_KEY,",
-		"QUERCUS_ACCOUNT_KEY_SEED.",
-	); err != nil {
-		os.Exit(2)
-	}
-	if err := run(c); err != nil {
-		fmt.Fprintln(os.Stderr, "dns-acme:", err)
-		os.Exit(1)
-	}
+	return &c
 }
 
 // registerCommon defines the common flags but the git remote's, which
