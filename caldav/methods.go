@@ -133,7 +133,7 @@ func (r *request) put() error {
 			"body larger than "+strconv.FormatInt(max, 10)+" bytes")
 	}
 	if res.inCalendar() {
-		if err := r.checkCalendarObject(res, body); err != nil {
+		if err := r.checkCalendarObject(res, body, ""); err != nil {
 			return err
 		}
 	}
@@ -538,7 +538,11 @@ func (r *request) copyMove(move bool) error {
 		if err != nil {
 			return err
 		}
-		if err := r.checkCalendarObject(dst, b); err != nil {
+		moving := ""
+		if move {
+			moving = src.key
+		}
+		if err := r.checkCalendarObject(dst, b, moving); err != nil {
 			return err
 		}
 	}

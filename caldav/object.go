@@ -86,8 +86,9 @@ func parseObject(b []byte) (*object, error) {
 
 // checkCalendarObject checks a body PUT (or copied) into a calendar
 // collection: valid data, a supported component, no other resource in
-// the collection with its UID.
-func (r *request) checkCalendarObject(res *resource, body []byte) error {
+// the collection with its UID (but moving, the key of a resource being
+// moved there).
+func (r *request) checkCalendarObject(res *resource, body []byte, moving string) error {
 	o, err := parseObject(body)
 	if err != nil {
 		return err
@@ -102,7 +103,7 @@ func (r *request) checkCalendarObject(res *resource, body []byte) error {
 	}
 	files, _ := members(entries, res.parentKey())
 	for _, e := range files {
-		if e.Key == res.key {
+		if e.Key == res.key || e.Key == moving {
 			continue
 		}
 		other, err := r.object(e.Key, e.Digest)
