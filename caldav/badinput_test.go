@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -134,3 +135,33 @@ func TestLoginRateLimit(t *testing.T) {
 }
 
 func stringsReader(s string) io.Reader { return strings.NewReader(s) }
+
+// TestFailedPushGit: with the git remote gone, a PUT answers 503 and
+// neither the served data nor the remote changes; once it is back, writes
+// go through.
+func TestFailedPushGit(t *testing.T) {
+	store, remote := newGitStore(t)
+	srv := serve(t, store)
+	if code, _ := do(t, srv.URL, "MKCALENDAR", "/calendars/alice/cal/", ""); code != 201 {
+		t.Fatalf("MKCALENDAR: %d", code)
+	}
+	before := store.Version()
+	if err := os.Rename(remote, remote+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := do(t, srv.URL, "PUT", "/calendars/alice/cal/a.ics", event); code != http.StatusServiceUnavailable {
+		t.Errorf("PUT with the remote gone: %d, want 503", code)
+	}
+	if code, _ := do(t, srv.URL, "GET", "/calendars/alice/cal/a.ics", ""); code != http.StatusNotFound {
+		t.Errorf("the failed PUT is served: %d", code)
+	}
+	if store.Version() != before {
+		t.Errorf("the failed PUT moved the store")
+	}
+	if err := os.Rename(remote+".away", remote); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := do(t, srv.URL, "PUT", "/calendars/alice/cal/a.ics", event); code != http.StatusCreated {
+		t.Errorf("PUT with the remote back: %d", code)
+	}
+}
