@@ -103,6 +103,7 @@ type hostState struct {
 	skipped  string    // the reason last logged for skipping
 	issued   bool      // a certificate for request was published at issuedAt
 	issuedAt time.Time
+	renewAt  time.Time // when the published certificate becomes due
 }
 
 // New returns an Issuer; Run starts it.
@@ -162,18 +163,21 @@ func (i *Issuer) Changed() {
 	}
 }
 
-// Run scans the zone now, whenever Changed is called, every Rescan and
-// when a backoff ends, until ctx ends.
+// Run scans the zone now, whenever Changed is called, every Rescan, when
+// a backoff ends and when a certificate becomes due, until ctx ends.
 func (i *Issuer) Run(ctx context.Context) error {
 	for {
 		i.scan(ctx)
 		wait := i.cfg.Rescan
 		now := i.cfg.Now()
 		for _, st := range i.hosts {
-			// A backoff that ended without an attempt (the request went
-			// bad meanwhile) wakes nobody.
-			if d := st.next.Sub(now); d > 0 && d < wait {
-				wait = max(d, time.Second)
+			// A time already past (a backoff that ended without an
+			// attempt because the request went bad meanwhile) wakes
+			// nobody.
+			for _, at := range []time.Time{st.next, st.renewAt} {
+				if d := at.Sub(now); d > 0 && d < wait {
+					wait = max(d, time.Second)
+				}
 			}
 		}
 		t := time.NewTimer(wait)
@@ -239,9 +243,11 @@ func (i *Issuer) consider(ctx context.Context, p *certify.Published) {
 	}
 	names := certify.Names(csr)
 	now := i.cfg.Now()
+	st.renewAt = time.Time{}
 	if chain := p.Chain(csr.PublicKey, names); chain != nil {
 		i.m.expiry.WithLabelValues(p.Host).Set(float64(chain[0].NotAfter.Unix()))
 		if !certify.Due(chain[0], now) {
+			st.renewAt = certify.RenewAt(chain[0])
 			st.failures, st.next, st.issued = 0, time.Time{}, false
 			i.m.failing.DeleteLabelValues(p.Host)
 			return

@@ -83,7 +83,9 @@ func TestCertifyThroughPebble(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-done })
 	primaryAddr := pc.LocalAddr().String()
 
-	pebble := peer.StartPebble(t, peer.PebbleConfig{DNSServer: primaryAddr})
+	// Certificates of 15 seconds, due after 10: dns-acme must renew one
+	// while the test watches, on its own timer.
+	pebble := peer.StartPebble(t, peer.PebbleConfig{DNSServer: primaryAddr, Validity: 15 * time.Second})
 	dir := t.TempDir()
 	rootFile := filepath.Join(dir, "pebble-root.pem")
 	os.WriteFile(rootFile, pebble.RootPEM(t), 0o644)
@@ -169,6 +171,23 @@ func TestCertifyThroughPebble(t *testing.T) {
 	again, _ := os.ReadFile(filepath.Join(dir, "cert.pem"))
 	if string(again) != string(chainPEM) {
 		t.Error("asked again with its key, quercus certify got another certificate")
+	}
+
+	// Renewal, without a restart or a change to the zone.
+	srv := &certify.Server{Addr: primaryAddr, Key: update}
+	names := []string{"*.example.com", "example.com", "www.example.com"}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		p, err := srv.Published(ctx, "example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := p.Chain(key.Public(), names); c != nil && c[0].NotAfter.After(chain[0].NotAfter) {
+			t.Logf("renewed %v before the end of the old certificate", chain[0].NotAfter.Sub(c[0].NotBefore))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the certificate was not renewed")
+		}
 	}
 }
 
