@@ -42,6 +42,8 @@ type Handler struct {
 	mu      sync.Mutex
 	dir     *users.Directory
 	dirTags [2]string // digests of users/ and groups/ dir was loaded from
+
+	lastLoginRefresh time.Time
 }
 
 // New returns a handler serving cfg.Store.
@@ -166,6 +168,16 @@ func (r *request) authenticate() bool {
 		r.user = name
 		return true
 	}
+	// A user just added or given a new password with git (quercus user)
+	// may not have been fetched yet: fetch, at most every few seconds.
+	if ok && r.h.refreshForLogin(r.ctx) {
+		if snap, err := r.h.store.At(r.ctx, r.h.store.Version()); err == nil {
+			if dir, err := r.h.directory(r.ctx, snap); err == nil && dir.Authenticate(name, pass) {
+				r.snap, r.dir, r.user = snap, dir, name
+				return true
+			}
+		}
+	}
 	if ok {
 		lim.Fail(client)
 		r.h.log.Warn("failed login", "user", name, "client", client)
@@ -261,4 +273,22 @@ func (r *request) commit() kv.Commit {
 // batch runs fn as one commit and returns the new version.
 func (r *request) batch(fn func(kv.Txn) error) (string, error) {
 	return r.h.store.Batch(r.ctx, r.commit(), fn)
+}
+
+// refreshForLogin fetches the remote after a failed login, unless it did
+// so within the last 5 seconds, and reports whether the head moved.
+func (h *Handler) refreshForLogin(ctx context.Context) bool {
+	h.mu.Lock()
+	now := h.cfg.Now()
+	if now.Sub(h.lastLoginRefresh) < 5*time.Second {
+		h.mu.Unlock()
+		return false
+	}
+	h.lastLoginRefresh = now
+	h.mu.Unlock()
+	moved, err := h.store.Refresh(ctx)
+	if err != nil {
+		h.log.Warn("fetch after a failed login", "err", err)
+	}
+	return moved
 }

@@ -30,11 +30,13 @@ func main() {
 	keyFile := fs.String("tls-key", "", "TLS private key (PEM)")
 	maxSize := fs.Int64("max-resource-size", 1<<20, "largest calendar object or file a client may PUT, in bytes")
 	maxConns := fs.Int("max-conns", 512, "most client connections served at once; more wait to be accepted")
-	poll := fs.Duration("poll", 0, "also fetch the remote this often, to serve changes pushed to git (0: only at start)")
+	poll := fs.Duration("poll", time.Minute, "also fetch the remote this often, to serve changes pushed to git (0: never; a failed login and POST /git-hook also fetch)")
 	if err := service.Parse(fs, os.Args[1:], os.Getenv,
 		"Without --remote, caldav creates a demo repository in a temporary folder with one",
 		"user, serves it and prints the user's password.",
 		"Manage users with 'quercus user add|passwd|remove'.",
+		"QUERCUS_HOOK_SECRET, if set, enables POST /git-hook on the --http port for a forge's",
+		"push webhook (the secret as Authorization: Bearer, X-Gitlab-Token or ?secret=).",
 	); err != nil {
 		os.Exit(2)
 	}
@@ -64,9 +66,7 @@ func run(f service.Flags, certFile, keyFile string, maxSize int64, maxConns int,
 				}
 				f.Remote = remote
 				demoDir.ReadWrite = []string{dir}
-				if poll == 0 {
-					poll = 2 * time.Second
-				}
+				poll = 2 * time.Second // so that a git push shows at once
 				demo = func(url string) { printDemo(os.Stdout, url, remote, password) }
 			}
 			var tlsConfig *tls.Config
@@ -86,6 +86,7 @@ func run(f service.Flags, certFile, keyFile string, maxSize int64, maxConns int,
 			if err != nil {
 				return err
 			}
+			c.Mux.Handle("POST /git-hook", h.HookHandler(os.Getenv("QUERCUS_HOOK_SECRET")))
 			// Cloning left garbage several times the repository's size.
 			debug.FreeOSMemory()
 			ln, err := net.Listen("tcp", f.Listen)
