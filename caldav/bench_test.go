@@ -10,7 +10,7 @@ import (
 	"github.com/quercus-dev/quercus/kv"
 )
 
-// BenchmarkPut: PUTs of new events into a calendar of 2,000 on a git
+// BenchmarkPut: PUTs of new events into a calendar of benchEvents on a git
 // remote, each one commit pushed.
 func BenchmarkPut(b *testing.B) {
 	store, _ := newGitStore(b)
@@ -18,7 +18,7 @@ func BenchmarkPut(b *testing.B) {
 		if err := writeMeta(tx, "calendars/alice/cal", &meta{Calendar: true}); err != nil {
 			return err
 		}
-		for i := range 2000 {
+		for i := range benchEvents {
 			if err := tx.Put(fmt.Sprintf("calendars/alice/cal/%d.ics", i), []byte(strings.Replace(event, "UID:u1", fmt.Sprintf("UID:e%d", i), 1))); err != nil {
 				return err
 			}
@@ -44,3 +44,6 @@ func BenchmarkPut(b *testing.B) {
 		}
 	}
 }
+
+// benchEvents is the size of the calendars benchmarks start from.
+const benchEvents = 2000
