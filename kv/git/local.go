@@ -4,16 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing/revlist"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	"github.com/go-git/go-git/v5/plumbing/transport/server"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/utils/ioutil"
 )
 
 // Local remotes (a path, file://) are served in this process by go-git's
@@ -33,6 +39,65 @@ func init() {
 type localTransport struct {
 	transport.Transport
 	loader server.Loader
+}
+
+func (t localTransport) NewUploadPackSession(ep *transport.Endpoint, auth transport.AuthMethod) (transport.UploadPackSession, error) {
+	s, err := t.Transport.NewUploadPackSession(ep, auth)
+	if err != nil {
+		return nil, err
+	}
+	// The server's storage opens the pack file again for each object;
+	// this one keeps it open until the session closes.
+	objs, err := t.loader.Load(ep)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	fs, ok := objs.(*filesystem.Storage)
+	if !ok {
+		s.Close()
+		return nil, fmt.Errorf("git: local remote %s: unexpected storage %T", ep.Path, objs)
+	}
+	kept := filesystem.NewStorageWithOptions(fs.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+	return &packSession{UploadPackSession: s, objs: kept}, nil
+}
+
+// packSession sends packs without looking for deltas, which go-git's
+// server does in a window of 10 objects for each: from a local folder the
+// pack's size does not matter, the time to build it does.
+type packSession struct {
+	transport.UploadPackSession
+	objs *filesystem.Storage
+}
+
+func (s *packSession) Close() error {
+	return errors.Join(s.UploadPackSession.Close(), s.objs.Close())
+}
+
+func (s *packSession) UploadPack(ctx context.Context, req *packp.UploadPackRequest) (*packp.UploadPackResponse, error) {
+	if req.IsEmpty() {
+		return nil, transport.ErrEmptyUploadPackRequest
+	}
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	if len(req.Shallows) > 0 {
+		return nil, errors.New("git: shallow fetches are not supported")
+	}
+	haves, err := revlist.Objects(s.objs, req.Haves, nil)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := revlist.Objects(s.objs, req.Wants, haves)
+	if err != nil {
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := packfile.NewEncoder(pw, s.objs, false).Encode(objs, 0)
+		pw.CloseWithError(err)
+	}()
+	return packp.NewUploadPackResponseWithPackfile(req, ioutil.NewContextReadCloser(ctx, pr)), nil
 }
 
 func (t localTransport) NewReceivePackSession(ep *transport.Endpoint, auth transport.AuthMethod) (transport.ReceivePackSession, error) {
