@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"math/big"
 	"net"
 	"slices"
@@ -116,25 +117,26 @@ func TestRequest(t *testing.T) {
 	badSig := slices.Clone(good)
 	badSig[len(badSig)-3] ^= 0xff
 	for _, c := range []struct {
-		name  string
-		host  string
-		ders  [][]byte
-		names []string // nil: an error
+		name    string
+		host    string
+		ders    [][]byte
+		names   []string // nil: an error
+		problem string
 	}{
-		{"SANs", "www.example.com.", [][]byte{good}, []string{"example.com", "www.example.com"}},
-		{"any of the names", "example.com.", [][]byte{good}, []string{"example.com", "www.example.com"}},
-		{"common name only", "mail.example.com.", [][]byte{csr(&x509.CertificateRequest{Subject: pkix.Name{CommonName: "Mail.Example.com"}})}, []string{"mail.example.com"}},
-		{"wildcard at its base", "example.com.", [][]byte{csr(&x509.CertificateRequest{DNSNames: []string{"*.example.com"}})}, []string{"*.example.com"}},
-		{"none", "www.example.com.", nil, nil},
-		{"two", "www.example.com.", [][]byte{good, good}, nil},
-		{"not DER", "www.example.com.", [][]byte{[]byte("hello")}, nil},
-		{"bad signature", "www.example.com.", [][]byte{badSig}, nil},
-		{"another host", "mail.example.com.", [][]byte{good}, nil},
-		{"no names", "www.example.com.", [][]byte{csr(&x509.CertificateRequest{})}, nil},
-		{"IP address", "www.example.com.", [][]byte{csr(&x509.CertificateRequest{DNSNames: []string{"www.example.com"}, IPAddresses: []net.IP{net.IPv4(192, 0, 2, 1)}})}, nil},
-		{"wildcard inside", "example.com.", [][]byte{csr(&x509.CertificateRequest{DNSNames: []string{"a.*.example.com", "example.com"}})}, nil},
-		{"common name outside the names", "www.example.com.", [][]byte{csr(&x509.CertificateRequest{Subject: pkix.Name{CommonName: "mail.example.com"}, DNSNames: []string{"www.example.com"}})}, nil},
-		{"bad label", "example.com.", [][]byte{csr(&x509.CertificateRequest{DNSNames: []string{"example.com", "-x.example.com"}})}, nil},
+		{"SANs", "www.example.com.", [][]byte{good}, []string{"example.com", "www.example.com"}, ""},
+		{"any of the names", "example.com.", [][]byte{good}, []string{"example.com", "www.example.com"}, ""},
+		{"common name only", "mail.example.com.", [][]byte{csr(&x509.CertificateRequest{Subject: pkix.Name{CommonName: "Mail.Example.com"}})}, []string{"mail.example.com"}, ""},
+		{"wildcard at its base", "example.com.", [][]byte{csr(&x509.CertificateRequest{DNSNames: []string{"*.example.com"}})}, []string{"*.example.com"}, ""},
+		{"none", "www.example.com.", nil, nil, ProblemMissing},
+		{"two", "www.example.com.", [][]byte{good, good}, nil, ProblemSeveral},
+		{"not DER", "www.example.com.", [][]byte{[]byte("hello")}, nil, ProblemMalformed},
+		{"bad signature", "www.example.com.", [][]byte{badSig}, nil, ProblemMalformed},
+		{"another host", "mail.example.com.", [][]byte{good}, nil, ProblemWrongHost},
+		{"no names", "www.example.com.", [][]byte{csr(&x509.CertificateRequest{})}, nil, ProblemMalformed},
+		{"IP address", "www.example.com.", [][]byte{csr(&x509.CertificateRequest{DNSNames: []string{"www.example.com"}, IPAddresses: []net.IP{net.IPv4(192, 0, 2, 1)}})}, nil, ProblemMalformed},
+		{"wildcard inside", "example.com.", [][]byte{csr(&x509.CertificateRequest{DNSNames: []string{"a.*.example.com", "example.com"}})}, nil, ProblemMalformed},
+		{"common name outside the names", "www.example.com.", [][]byte{csr(&x509.CertificateRequest{Subject: pkix.Name{CommonName: "mail.example.com"}, DNSNames: []string{"www.example.com"}})}, nil, ProblemMalformed},
+		{"bad label", "example.com.", [][]byte{csr(&x509.CertificateRequest{DNSNames: []string{"example.com", "-x.example.com"}})}, nil, ProblemMalformed},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := &Published{Host: c.host}
@@ -143,8 +145,9 @@ func TestRequest(t *testing.T) {
 			}
 			got, err := p.Request()
 			if c.names == nil {
-				if err == nil {
-					t.Fatalf("Request() = %v, want an error", Names(got))
+				var re *RequestError
+				if !errors.As(err, &re) || re.Problem != c.problem {
+					t.Fatalf("Request() = %v, %v; want a %s RequestError", got, err, c.problem)
 				}
 				return
 			}

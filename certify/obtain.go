@@ -136,6 +136,11 @@ func Obtain(ctx context.Context, cfg Config) (*Cert, error) {
 			return nil, err
 		}
 	}
+	for _, n := range names {
+		if zone := cfg.Server.zone(); !dns.IsSubDomain(zone, dns.Fqdn(strings.TrimPrefix(n, "*."))) {
+			return nil, fmt.Errorf("%s is outside zone %s, which the key %s updates", n, zone, cfg.Server.Key.Name)
+		}
+	}
 	host := strings.TrimPrefix(strings.TrimSuffix(strings.ToLower(cfg.Hostnames[0]), "."), "*.")
 	key := cfg.Key
 	if key == nil {

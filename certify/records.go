@@ -136,11 +136,22 @@ var (
 	ErrSeveralRequests = errors.New("more than one certificate signing request (TLSA 3 255 0)")
 )
 
+// Why a published request cannot be used, for RequestError.Problem (and
+// metric labels).
+const (
+	ProblemMissing   = "missing"          // no request
+	ProblemSeveral   = "several_requests" // more than one
+	ProblemMalformed = "malformed"        // not a valid CSR
+	ProblemWrongHost = "wrong_host"       // its names do not include the record's host
+	ProblemOutOfZone = "outside_zone"     // a name outside the zone (the issuer's check)
+)
+
 // RequestError is a published CSR that cannot be used.
 type RequestError struct {
-	Host   string
-	Reason string
-	Err    error
+	Host    string
+	Problem string // one of the Problem constants
+	Reason  string // for people
+	Err     error
 }
 
 func (e *RequestError) Error() string {
@@ -159,18 +170,18 @@ func (e *RequestError) Unwrap() error { return e.Err }
 func (p *Published) Request() (*x509.CertificateRequest, error) {
 	switch len(p.Requests) {
 	case 0:
-		return nil, &RequestError{Host: p.Host, Reason: "skipped", Err: ErrNoRequest}
+		return nil, &RequestError{Host: p.Host, Problem: ProblemMissing, Reason: "skipped", Err: ErrNoRequest}
 	case 1:
 	default:
-		return nil, &RequestError{Host: p.Host, Reason: "skipped", Err: ErrSeveralRequests}
+		return nil, &RequestError{Host: p.Host, Problem: ProblemSeveral, Reason: "skipped", Err: ErrSeveralRequests}
 	}
 	der, err := Data(p.Requests[0])
 	if err != nil {
-		return nil, &RequestError{Host: p.Host, Reason: "malformed CSR", Err: err}
+		return nil, &RequestError{Host: p.Host, Problem: ProblemMalformed, Reason: "malformed CSR", Err: err}
 	}
 	csr, err := ParseRequest(der)
 	if err != nil {
-		return nil, &RequestError{Host: p.Host, Reason: "malformed CSR", Err: err}
+		return nil, &RequestError{Host: p.Host, Problem: ProblemMalformed, Reason: "malformed CSR", Err: err}
 	}
 	base := strings.TrimSuffix(p.Host, ".")
 	for _, n := range Names(csr) {
@@ -178,7 +189,7 @@ func (p *Published) Request() (*x509.CertificateRequest, error) {
 			return csr, nil
 		}
 	}
-	return nil, &RequestError{Host: p.Host, Reason: fmt.Sprintf("the CSR is for %s, which does not include the host its record is at", strings.Join(Names(csr), ", "))}
+	return nil, &RequestError{Host: p.Host, Problem: ProblemWrongHost, Reason: fmt.Sprintf("the CSR is for %s, which does not include the host its record is at", strings.Join(Names(csr), ", "))}
 }
 
 // ParseRequest parses a DER CSR and checks its signature and names.

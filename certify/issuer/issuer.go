@@ -283,7 +283,7 @@ func (i *Issuer) consider(ctx context.Context, p *certify.Published) {
 func (i *Issuer) inZone(host string, csr *x509.CertificateRequest) error {
 	for _, n := range certify.Names(csr) {
 		if !dns.IsSubDomain(i.origin, dns.Fqdn(strings.TrimPrefix(n, "*."))) {
-			return &certify.RequestError{Host: host, Reason: fmt.Sprintf("the CSR names %s, which is outside zone %s", n, i.origin)}
+			return &certify.RequestError{Host: host, Problem: certify.ProblemOutOfZone, Reason: fmt.Sprintf("the CSR names %s, which is outside zone %s", n, i.origin)}
 		}
 	}
 	return nil
@@ -291,15 +291,10 @@ func (i *Issuer) inZone(host string, csr *x509.CertificateRequest) error {
 
 // skip logs, once per reason, why a host's request is not acted on.
 func (i *Issuer) skip(host string, st *hostState, err error) {
-	reason := "malformed"
+	reason := certify.ProblemMalformed
 	var re *certify.RequestError
-	switch {
-	case errors.Is(err, certify.ErrSeveralRequests):
-		reason = "several_requests"
-	case errors.As(err, &re) && strings.Contains(re.Reason, "outside zone"):
-		reason = "outside_zone"
-	case errors.As(err, &re) && strings.Contains(re.Reason, "does not include the host"):
-		reason = "wrong_host"
+	if errors.As(err, &re) {
+		reason = re.Problem
 	}
 	if st.skipped == err.Error() {
 		return
