@@ -71,8 +71,8 @@ func TestCertifyWaits(t *testing.T) {
 
 	out := t.TempDir()
 	r := quercus(t, map[string]string{"QUERCUS_DNS_KEY": key.Flag()}, "certify", "--server", pc.LocalAddr().String(),
-		"--hostname", "www.example.com", "--wait", "300ms", "--out", out)
-	if r.code != exitFail || !strings.Contains(r.stderr, "no certificate within 300ms") {
+		"--hostname", "www.example.com", "--wait", "2s", "--out", out)
+	if r.code != exitFail || !strings.Contains(r.stderr, "no certificate within 2s") {
 		t.Errorf("status %d, stderr %q", r.code, r.stderr)
 	}
 	if _, err := os.Stat(filepath.Join(out, "cert.pem")); err == nil {
