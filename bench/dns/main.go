@@ -68,7 +68,7 @@ type result struct {
 	cpuPerQuery    float64 // µs of server CPU per answered query at the fixed rate
 	completedRate  float64 // answers per second at the fixed rate
 	maxRate        float64 // highest rate with loss under maxLoss, q/s
-	limited        bool    // dnsperf could not send faster: maxRate is a lower bound
+	maxAnswered    float64 // answers per second dnsperf got at maxRate
 	rss, pss       int64   // after the runs, bytes
 	allocsPerQuery float64 // dns-primary only: Go heap allocations per query, -1 unknown
 	bigRSS, bigPSS int64   // after loading the big zone
@@ -199,7 +199,7 @@ func measure(ctx context.Context, s server, f *fixture, o options) (result, erro
 		r.allocsPerQuery = (m1 - m0) / float64(perf.completed)
 	}
 	if o.search {
-		if r.maxRate, r.limited, err = highestRate(ctx, p.port, f.queries, o); err != nil {
+		if r.maxRate, r.maxAnswered, err = highestRate(ctx, p.port, f.queries, o); err != nil {
 			return r, err
 		}
 	}
@@ -208,42 +208,40 @@ func measure(ctx context.Context, s server, f *fixture, o options) (result, erro
 }
 
 // highestRate searches the highest dnsperf -Q rate answered with a loss
-// under o.maxLoss: doubling from o.rate until a rate fails, then halving
-// the interval four times. A rate dnsperf itself cannot send (it sent
-// less than 97% of it) ends the search: the figure is then a bound set
-// by the load generator, not by the server.
-func highestRate(ctx context.Context, port int, queries string, o options) (float64, bool, error) {
+// under o.maxLoss and at 97% of the rate or more (a server that falls
+// behind makes dnsperf send less, as its outstanding queries are capped):
+// doubling from o.rate until a rate fails, then halving the interval
+// four times. It returns the rate and the answers per second got at it.
+func highestRate(ctx context.Context, port int, queries string, o options) (rate, answered float64, err error) {
 	good, bad := 0.0, 0.0
-	try := func(rate int) (ok, limited bool, err error) {
+	try := func(rate int) (bool, error) {
 		p, err := dnsperf(ctx, port, queries, rate, o.step)
 		if err != nil {
-			return false, false, err
+			return false, err
 		}
+		ok := p.lossRatio() < o.maxLoss && p.rate >= 0.97*float64(rate)
 		progress("  -Q %d: sent %d, lost %d (%.3f%%), %.0f answers/s", rate, p.sent, p.lost, 100*p.lossRatio(), p.rate)
-		if float64(p.sent) < 0.97*float64(rate)*o.step.Seconds() {
-			return p.lossRatio() < o.maxLoss, true, nil
+		if ok {
+			answered = p.rate
 		}
-		return p.lossRatio() < o.maxLoss, false, nil
+		return ok, nil
 	}
-	for rate := o.rate; ; rate *= 2 {
-		ok, limited, err := try(rate)
+	for r := o.rate; ; r *= 2 {
+		ok, err := try(r)
 		if err != nil {
-			return 0, false, err
-		}
-		if ok && limited {
-			return float64(rate), true, nil
+			return 0, 0, err
 		}
 		if !ok {
-			bad = float64(rate)
+			bad = float64(r)
 			break
 		}
-		good = float64(rate)
+		good = float64(r)
 	}
 	for range 4 {
 		mid := (good + bad) / 2
-		ok, _, err := try(int(mid))
+		ok, err := try(int(mid))
 		if err != nil {
-			return 0, false, err
+			return 0, 0, err
 		}
 		if ok {
 			good = mid
@@ -251,7 +249,7 @@ func highestRate(ctx context.Context, port int, queries string, o options) (floa
 			bad = mid
 		}
 	}
-	return good, false, nil
+	return good, answered, nil
 }
 
 // bigMemory loads the big zone into s, answers the query file for a
@@ -287,9 +285,7 @@ func medianResult(rs []result) result {
 	r.rss = int64(med(func(r result) float64 { return float64(r.rss) }))
 	r.pss = int64(med(func(r result) float64 { return float64(r.pss) }))
 	r.allocsPerQuery = med(func(r result) float64 { return r.allocsPerQuery })
-	for _, x := range rs {
-		r.limited = r.limited || x.limited
-	}
+	r.maxAnswered = med(func(r result) float64 { return r.maxAnswered })
 	return r
 }
 
@@ -326,7 +322,10 @@ func printTable(out io.Writer, o options, servers []server, rs []result, f *fixt
 	mib := func(x float64) string { return fmt.Sprintf("%.1f", x/(1<<20)) }
 	row(fmt.Sprintf("server CPU per query at %d q/s", o.rate), "µs", true, func(r result) float64 { return r.cpuPerQuery }, num)
 	row(fmt.Sprintf("answers per second at %d q/s", o.rate), "1/s", false, func(r result) float64 { return r.completedRate }, rate)
-	row(fmt.Sprintf("highest rate with < %.1f%% loss", 100*o.maxLoss), "q/s", false, func(r result) float64 { return r.maxRate }, rate)
+	if o.search {
+		row(fmt.Sprintf("highest rate with < %.1f%% loss", 100*o.maxLoss), "q/s", false, func(r result) float64 { return r.maxRate }, rate)
+		row("answers per second at that rate", "1/s", false, func(r result) float64 { return r.maxAnswered }, rate)
+	}
 	row(fmt.Sprintf("VmRSS after the runs, %d names", f.names), "MiB", true, func(r result) float64 { return float64(r.rss) }, mib)
 	row(fmt.Sprintf("PSS after the runs, %d names", f.names), "MiB", true, func(r result) float64 { return float64(r.pss) }, mib)
 	if o.big > 0 {
@@ -341,11 +340,6 @@ func printTable(out io.Writer, o options, servers []server, rs []result, f *fixt
 		}
 	}
 	fmt.Fprintln(out)
-	for i, s := range servers {
-		if rs[i].limited {
-			fmt.Fprintf(out, "%s: dnsperf could not send faster; its highest rate is a lower bound\n", s.name)
-		}
-	}
 }
 
 func version(name string, flag string) string {

@@ -273,11 +273,15 @@ func (p perf) lossRatio() float64 {
 	return float64(p.lost) / float64(p.sent)
 }
 
-// dnsperf sends the query file at rate for d, pinned to CPU 0, with EDNS.
+// dnsperf sends the query file at rate for d, pinned to CPU 0, with EDNS,
+// at most 1000 queries outstanding, each lost after 1 s, and 4 MiB socket
+// buffers (-b, capped by net.core.rmem_max): with the default buffer,
+// answers were dropped at dnsperf's own socket whenever it was
+// descheduled on a busy machine, and lost at every rate for every server.
 func dnsperf(ctx context.Context, port int, queries string, rate int, d time.Duration) (perf, error) {
 	cmd := exec.CommandContext(ctx, "taskset", "-c", "0", "dnsperf", "-s", "127.0.0.1", "-p", strconv.Itoa(port),
 		"-d", queries, "-l", strconv.FormatFloat(d.Seconds(), 'f', -1, 64), "-Q", strconv.Itoa(rate),
-		"-q", "1000", "-t", "1", "-e")
+		"-q", "1000", "-t", "1", "-e", "-b", "4096")
 	b, err := cmd.CombinedOutput()
 	if err != nil {
 		return perf{}, fmt.Errorf("dnsperf: %v\n%s", err, b)
