@@ -177,7 +177,7 @@ func Obtain(ctx context.Context, cfg Config) (*Cert, error) {
 	}
 	c, p, err := found()
 	if err != nil {
-		return nil, err
+		return nil, ended(ctx, err)
 	}
 	if c != nil {
 		log.Info("a valid certificate is published", "host", host, "not_after", c.Chain[0].NotAfter)
@@ -201,7 +201,7 @@ func Obtain(ctx context.Context, cfg Config) (*Cert, error) {
 			old = append(old, r)
 		}
 		if err := srv.Update(ctx, old, []dns.RR{RequestRecord(host, ttl, csr)}); err != nil {
-			return nil, err
+			return nil, ended(ctx, err)
 		}
 		log.Info("published a certificate signing request; waiting for the certificate", "record", RecordName(host), "names", names)
 	}
@@ -211,10 +211,7 @@ func Obtain(ctx context.Context, cfg Config) (*Cert, error) {
 	for {
 		select {
 		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return nil, ErrTimeout
-			}
-			return nil, ctx.Err()
+			return nil, ended(ctx, nil)
 		case <-t.C:
 		}
 		c, _, err := found()
@@ -232,4 +229,15 @@ func Obtain(ctx context.Context, cfg Config) (*Cert, error) {
 func publicKeyEqual(a, b crypto.PublicKey) bool {
 	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
 	return ok && k.Equal(b)
+}
+
+// ended returns ErrTimeout or ctx's error when ctx has ended, else err.
+func ended(ctx context.Context, err error) error {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return ErrTimeout
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return err
 }

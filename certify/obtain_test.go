@@ -91,7 +91,7 @@ func TestObtainPublishesOneRequest(t *testing.T) {
 		t.Error("the published request is not the second one")
 	}
 	// Run again with that key, it leaves its request alone.
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	cfg := certify.Config{Server: srv, Hostnames: []string{"*.www.example.com", "www.example.com"}, Key: second, Poll: time.Millisecond}
 	if _, err := certify.Obtain(ctx, cfg); !errors.Is(err, certify.ErrTimeout) {
