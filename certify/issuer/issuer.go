@@ -265,6 +265,9 @@ func (i *Issuer) consider(ctx context.Context, p *certify.Published) {
 		if ctx.Err() != nil {
 			return // shutting down: not the host's failure
 		}
+		// Register again next time, in case the CA forgot the account
+		// (a CA that remembers it just says so).
+		i.account = false
 		st.failures++
 		st.next = now.Add(backoff(i.cfg.Backoff, st.failures))
 		i.m.failures.WithLabelValues(p.Host).Inc()

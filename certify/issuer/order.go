@@ -44,6 +44,9 @@ func (i *Issuer) issue(ctx context.Context, p *certify.Published, csr *x509.Cert
 	if err != nil {
 		return err
 	}
+	if len(ders) == 0 {
+		return errors.New("the CA sent no certificate")
+	}
 	leaf, err := x509.ParseCertificate(ders[0])
 	if err != nil {
 		return fmt.Errorf("the CA's certificate: %w", err)
