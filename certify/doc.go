@@ -7,9 +7,9 @@
 //	_letsencrypt._tcp.<host>. TLSA 3 0 0   <certificate, DER>  the certificate
 //	_letsencrypt._tcp.<host>. TLSA 0 0 0   <CA certificate>    each of its chain
 //
-// <host> is the first name of the request, without a leading "*." for a
-// wildcard. The request's names are its subject alternative names, or its
-// common name when it has none.
+// <host> is one of the request's names (Obtain takes the first), without
+// a leading "*." for a wildcard. The request's names are its subject
+// alternative names, or its common name when it has none.
 //
 // A certificate fits a request when it certifies the request's public key
 // for exactly the request's names. It is due for renewal within 30 days
