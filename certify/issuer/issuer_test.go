@@ -7,7 +7,9 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,6 +68,7 @@ func TestSkipsAndBacksOff(t *testing.T) {
 
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	reg := prometheus.NewRegistry()
+	var logs strings.Builder
 	key, _ := tsig.Generate("acme._update.example.com.", dns.HmacSHA256, nil)
 	i, err := New(Config{
 		Source:    SourceFunc(func() *authority.Zone { return zone }),
@@ -73,6 +76,7 @@ func TestSkipsAndBacksOff(t *testing.T) {
 		Directory: closedURL(t),
 		Now:       func() time.Time { return now },
 		Registry:  reg,
+		Logger:    slog.New(slog.NewTextHandler(&logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +94,18 @@ func TestSkipsAndBacksOff(t *testing.T) {
 	}
 	if got := metric("quercus_acme_failures_total", "host", "ok.example.com."); got != 1 {
 		t.Errorf("failures within the backoff: %v, want 1", got)
+	}
+	// One line per skipped host, naming it and why; one for the failure.
+	for _, want := range []string{
+		`host=bad.example.com. reason=malformed`,
+		`host=www.example.com. reason=outside_zone err="_letsencrypt._tcp.www.example.com.: the CSR names www.example.org, which is outside zone example.com."`,
+		`host=mail.example.com. reason=wrong_host`,
+		`host=two.example.com. reason=several_requests`,
+		`msg="could not obtain a certificate" zone=example.com. host=ok.example.com. names=[ok.example.com]`,
+	} {
+		if n := strings.Count(logs.String(), want); n != 1 {
+			t.Errorf("%d log lines with %s, want 1:\n%s", n, want, logs.String())
+		}
 	}
 
 	// Backoff doubles: 5m, then 10m.
