@@ -103,6 +103,9 @@ func registerCommon(fs *flag.FlagSet, f *service.Flags) {
 }
 
 func run(c config) error {
+	if c.dnsKey == "" {
+		return errors.New("--dns-key (or QUERCUS_DNS_KEY) is required: a key with update rights on the zone")
+	}
 	key, err := tsig.ParseFlag(c.dnsKey)
 	if err != nil {
 		return fmt.Errorf("--dns-key: %w", err)
