@@ -96,3 +96,15 @@ func TestDiscoveryProperties(t *testing.T) {
 		t.Errorf("PROPPATCH of a protected property: %d %s", code, body)
 	}
 }
+
+// TestPreferMinimal: Prefer: return=minimal leaves out the 404 propstat.
+func TestPreferMinimal(t *testing.T) {
+	srv := serve(t, newStore(t))
+	body := `<D:propfind xmlns:D="DAV:"><D:prop><D:displayname/><D:resourcetype/></D:prop></D:propfind>`
+	if _, got := do(t, srv.URL, "PROPFIND", "/calendars/alice/", body, "Depth", "0"); !strings.Contains(got, "404 Not Found") {
+		t.Errorf("without Prefer the missing displayname is not listed:\n%s", got)
+	}
+	if _, got := do(t, srv.URL, "PROPFIND", "/calendars/alice/", body, "Depth", "0", "Prefer", "return=minimal"); strings.Contains(got, "404") || !strings.Contains(got, "<D:collection/>") {
+		t.Errorf("with Prefer: return=minimal:\n%s", got)
+	}
+}

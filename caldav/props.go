@@ -302,7 +302,7 @@ func (r *request) propstats(res *resource, q *propQuery, body func() ([]byte, er
 		}
 		if has {
 			ok.Props = append(ok.Props, davxml.Prop{Name: n, Value: v})
-		} else if !q.all || slices.Contains(q.include, n) {
+		} else if (!q.all || slices.Contains(q.include, n)) && !r.minimal() {
 			missing.Props = append(missing.Props, davxml.Prop{Name: n})
 		}
 	}
@@ -406,6 +406,10 @@ func (r *request) propfind() error {
 
 func (r *request) multistatus(ms *davxml.Multistatus) error {
 	b := ms.Bytes()
+	if r.minimal() {
+		r.w.Header().Set("Preference-Applied", "return=minimal")
+	}
+	r.w.Header().Add("Vary", "Brief, Prefer")
 	r.w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	r.w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	r.w.WriteHeader(http.StatusMultiStatus)
@@ -467,3 +471,16 @@ func (r *request) fileResource(coll *resource, e kv.Entry) *resource {
 }
 
 func escapeText(s string) string { return davxml.Text(s) }
+
+// minimal reports whether the client asked (RFC 8144) to leave out the
+// properties a resource does not have.
+func (r *request) minimal() bool {
+	for _, v := range r.Header.Values("Prefer") {
+		for _, p := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(p), "return=minimal") {
+				return true
+			}
+		}
+	}
+	return strings.EqualFold(r.Header.Get("Brief"), "t")
+}

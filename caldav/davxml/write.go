@@ -92,6 +92,13 @@ func NewMultistatus() *Multistatus {
 func (m *Multistatus) Response(href string, stats ...Propstat) {
 	m.b.WriteString("<D:response>")
 	m.b.WriteString(Href(href))
+	empty := true
+	for _, s := range stats {
+		empty = empty && len(s.Props) == 0
+	}
+	if empty { // a response needs a propstat or a status
+		m.b.WriteString("<D:propstat><D:prop/>" + status(http.StatusOK) + "</D:propstat>")
+	}
 	for _, s := range stats {
 		if len(s.Props) == 0 {
 			continue
