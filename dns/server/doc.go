@@ -3,4 +3,10 @@
 // truncation, answers from an authority.Set it reads afresh for every
 // query (so zone swaps never block queries), streams zone transfers, and
 // hands NOTIFY and UPDATE messages to the service through hooks.
+//
+// Plain UDP queries take a fast path (fast.go, udp.go): parsed by hand in
+// the socket's read loop and answered from a bounded cache of answers the
+// general path packed, per zone set, with batched recvmmsg/sendmmsg on
+// Linux. Everything else, and any query the fast path is unsure of, goes
+// through miekg/dns and ServeDNS; tests hold both paths to the same bytes.
 package server
