@@ -108,3 +108,31 @@ func TestPreferMinimal(t *testing.T) {
 		t.Errorf("with Prefer: return=minimal:\n%s", got)
 	}
 }
+
+// TestUIDIndexFollowsHistory: the UID check sees deletions, moves and
+// overwrites made since it last looked.
+func TestUIDIndexFollowsHistory(t *testing.T) {
+	srv := serve(t, newStore(t))
+	do(t, srv.URL, "MKCALENDAR", "/calendars/alice/cal/", "")
+	other := strings.Replace(event, "UID:u1", "UID:u2", 1)
+	steps := []struct {
+		method, path, body string
+		hdr                []string
+		code               int
+	}{
+		{"PUT", "/calendars/alice/cal/a.ics", event, nil, 201},
+		{"PUT", "/calendars/alice/cal/b.ics", event, nil, 403}, // u1 is a's
+		{"DELETE", "/calendars/alice/cal/a.ics", "", nil, 204},
+		{"PUT", "/calendars/alice/cal/b.ics", event, nil, 201}, // free again
+		{"MOVE", "/calendars/alice/cal/b.ics", "", []string{"Destination", srv.URL + "/calendars/alice/cal/c.ics"}, 201},
+		{"PUT", "/calendars/alice/cal/b.ics", event, nil, 403}, // now c's
+		{"PUT", "/calendars/alice/cal/c.ics", other, nil, 204}, // c becomes u2
+		{"PUT", "/calendars/alice/cal/b.ics", event, nil, 201},
+		{"PUT", "/calendars/alice/cal/d.ics", other, nil, 403}, // u2 is c's
+	}
+	for _, s := range steps {
+		if code, body := do(t, srv.URL, s.method, s.path, s.body, s.hdr...); code != s.code {
+			t.Errorf("%s %s: %d, want %d: %s", s.method, s.path, code, s.code, body)
+		}
+	}
+}

@@ -97,24 +97,15 @@ func (r *request) checkCalendarObject(res *resource, body []byte, moving string)
 		return precondition(http.StatusForbidden, davxml.NSCalDAV, "supported-calendar-component", "",
 			"this calendar does not take "+o.comp)
 	}
-	entries, err := r.snap.List(r.ctx, res.parentKey())
+	holder, err := r.uidOwner(res.parentKey(), o.uid)
 	if err != nil {
 		return err
 	}
-	files, _ := members(entries, res.parentKey())
-	for _, e := range files {
-		if e.Key == res.key || e.Key == moving {
-			continue
-		}
-		other, err := r.object(e.Key, e.Digest)
-		if err != nil {
-			continue // a broken resource conflicts with nothing
-		}
-		if other.uid == o.uid {
-			href := hrefOf(append(slices.Clone(res.segs[:len(res.segs)-1]), e.Key[strings.LastIndexByte(e.Key, '/')+1:]), false)
-			return precondition(http.StatusForbidden, davxml.NSCalDAV, "no-uid-conflict", davxml.Href(href),
-				"UID "+o.uid+" is already used by "+href)
-		}
+	folder := res.parentKey()
+	if holder != "" && holder != res.name() && folder+"/"+holder != moving {
+		href := hrefOf(append(slices.Clone(res.segs[:len(res.segs)-1]), holder), false)
+		return precondition(http.StatusForbidden, davxml.NSCalDAV, "no-uid-conflict", davxml.Href(href),
+			"UID "+o.uid+" is already used by "+href)
 	}
 	return nil
 }

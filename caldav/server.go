@@ -38,6 +38,7 @@ type Handler struct {
 	log    *slog.Logger
 	cache  objectCache
 	shares shareIndex
+	uids   uidIndexes
 
 	mu      sync.Mutex
 	dir     *users.Directory
