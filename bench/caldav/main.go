@@ -127,7 +127,7 @@ func run(o options) error {
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 	}
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
-	row("PUT (sequential, new events)", "1/s", func(f figures) string { return fmt.Sprintf("%.0f", f.putRate) })
+	row("PUT (sequential, new events)", "1/s", func(f figures) string { return fmt.Sprintf("%.2f", f.putRate) })
 	row("calendar-query, one month", "ms", func(f figures) string { return ms(f.query) })
 	row("  events it returned", "", func(f figures) string { return strconv.Itoa(f.queryHits) })
 	row("calendar-multiget, 100 events", "ms", func(f figures) string { return ms(f.multiget) })
