@@ -42,13 +42,19 @@ func isFile(e object.TreeEntry) bool {
 type objects struct {
 	st *lockedStorage
 
-	mu    sync.Mutex
-	cache map[plumbing.Hash]*dir
+	mu      sync.Mutex
+	cache   map[plumbing.Hash]*dir
+	entries int // held by the cached trees
 }
 
-// maxCachedTrees bounds the cache; it is cleared when full, which is
-// cheap and keeps the hot trees of the current head coming back quickly.
-const maxCachedTrees = 4096
+// maxCachedTrees and maxCachedEntries bound the cache; it is cleared when
+// full, which is cheap and keeps the hot trees of the current head coming
+// back quickly. Entries count too: a folder of 10,000 files (a calendar)
+// is one tree of about 1 MB decoded, made anew by every commit.
+const (
+	maxCachedTrees   = 4096
+	maxCachedEntries = 64 << 10
+)
 
 func newObjects(st *lockedStorage) *objects {
 	return &objects{st: st, cache: map[plumbing.Hash]*dir{}}
@@ -77,10 +83,12 @@ func (o *objects) tree(h plumbing.Hash) (*dir, error) {
 		d.byName[e.Name] = i
 	}
 	o.mu.Lock()
-	if len(o.cache) >= maxCachedTrees {
+	if len(o.cache) >= maxCachedTrees || o.entries+len(d.entries) > maxCachedEntries {
 		clear(o.cache)
+		o.entries = 0
 	}
 	o.cache[h] = d
+	o.entries += len(d.entries)
 	o.mu.Unlock()
 	return d, nil
 }
