@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/quercus-dev/quercus/caldav/users"
@@ -71,7 +70,7 @@ func userSetup(fs *flag.FlagSet, op string) runFunc {
 		if password == "" && op != "remove" {
 			password, generated = rand.Text(), true
 		}
-		auth, err := kvgit.AuthFromEnv(*remote, kvgit.SSH{KeyFile: *sshKey, KnownHosts: *knownHosts}, os.Getenv)
+		auth, err := kvgit.AuthFromEnv(*remote, kvgit.SSH{KeyFile: *sshKey, KnownHosts: *knownHosts}, e.getenv)
 		if err != nil {
 			return e.fail(c, "%v", err)
 		}
