@@ -1,6 +1,7 @@
 package git
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,11 +32,12 @@ func init() {
 	client.InstallProtocol("file", localTransport{Transport: server.NewClient(loader), loader: loader})
 }
 
-// localTransport makes pushes compare-and-swap: go-git's receive-pack sets
-// a branch to the pushed commit whatever it points to by then, so a
-// writer that pushed between our fetch and our push would be lost. Here
-// each ref moves only from the value the pusher saw, under the ref file's
-// lock, as git-receive-pack does.
+// localTransport is go-git's server with two changes. Fetches build their
+// pack faster (see packSession). Pushes compare and swap: go-git's
+// receive-pack sets a branch to the pushed commit whatever it points to
+// by then, so a writer that pushed between our fetch and our push would
+// be lost; here each ref moves only from the value the pusher saw, under
+// the ref's lock, as git-receive-pack does (see casSession).
 type localTransport struct {
 	transport.Transport
 	loader server.Loader
@@ -137,7 +139,7 @@ func (s *casSession) ReceivePack(ctx context.Context, req *packp.ReferenceUpdate
 		status := "ok"
 		if err := s.update(c); err != nil {
 			status = err.Error()
-			first = cmpOr(first, fmt.Errorf("%s: %w", c.Name, err))
+			first = cmp.Or(first, fmt.Errorf("%s: %w", c.Name, err))
 		}
 		rs.CommandStatuses = append(rs.CommandStatuses, &packp.CommandStatus{ReferenceName: c.Name, Status: status})
 	}
@@ -188,11 +190,4 @@ func (s *casSession) update(c *packp.Command) (err error) {
 		return err
 	}
 	return os.Rename(lock.Name(), path)
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
