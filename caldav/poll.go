@@ -19,6 +19,7 @@ func (h *Handler) Poll(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 			if moved, err := h.store.Refresh(ctx); err != nil {
+				h.m.fetchErrors.Inc()
 				h.log.Warn("fetch failed", "err", err)
 			} else if moved {
 				h.log.Info("fetched new commits", "version", h.store.Version())
@@ -51,6 +52,7 @@ func (h *Handler) HookHandler(secret string) http.Handler {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			if _, err := h.store.Refresh(ctx); err != nil {
+				h.m.fetchErrors.Inc()
 				h.log.Warn("fetch on webhook", "err", err)
 			}
 		}()

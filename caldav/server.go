@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/quercus-dev/quercus/caldav/davxml"
 	"github.com/quercus-dev/quercus/caldav/users"
 	"github.com/quercus-dev/quercus/kv"
@@ -29,6 +31,8 @@ type Config struct {
 	Now func() time.Time
 	// Limiter rate-limits failed logins; default 10 per minute per client.
 	Limiter *users.Limiter
+	// Registry receives the metrics; nil keeps them unregistered.
+	Registry prometheus.Registerer
 }
 
 // Handler serves WebDAV and CalDAV over HTTP.
@@ -36,6 +40,7 @@ type Handler struct {
 	cfg    Config
 	store  kv.Store
 	log    *slog.Logger
+	m      *metrics
 	cache  objectCache
 	shares shareIndex
 	uids   uidIndexes
@@ -67,7 +72,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Limiter == nil {
 		cfg.Limiter = &users.Limiter{Now: cfg.Now}
 	}
-	return &Handler{cfg: cfg, store: cfg.Store, log: cfg.Logger}, nil
+	return &Handler{cfg: cfg, store: cfg.Store, log: cfg.Logger, m: newMetrics(cfg.Registry)}, nil
 }
 
 // directory returns the users and groups at snap, reloading them when
@@ -125,7 +130,10 @@ func precondition(code int, space, local, body, msg string) *httpError {
 	return &httpError{code: code, cond: "{" + space + "}" + local, body: body, msg: msg}
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	start := h.cfg.Now()
+	w := &statusWriter{ResponseWriter: rw}
+	defer func() { h.m.observe(r.Method, w.code, start) }()
 	w.Header().Set("Server", "quercus-caldav")
 	if strings.TrimSuffix(r.URL.Path, "/") == "/.well-known/caldav" {
 		http.Redirect(w, r, "/", http.StatusMovedPermanently)
@@ -181,6 +189,7 @@ func (r *request) authenticate() bool {
 	}
 	if ok {
 		lim.Fail(client)
+		r.h.m.loginFailures.Inc()
 		r.h.log.Warn("failed login", "user", name, "client", client)
 	}
 	r.w.Header().Set("WWW-Authenticate", `Basic realm="quercus caldav", charset="UTF-8"`)
@@ -195,6 +204,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &he):
 	case errors.Is(err, kv.ErrUnavailable), errors.Is(err, kv.ErrConflict):
 		h.log.Error("store unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		h.m.unavailable.Inc()
 		w.Header().Set("Retry-After", "5")
 		he = errorf(http.StatusServiceUnavailable, "storage unavailable, nothing was changed")
 	case errors.Is(err, context.Canceled):
@@ -207,6 +217,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		http.Error(w, he.msg, he.code)
 		return
 	}
+	h.m.rejected.WithLabelValues(condition(he.cond)).Inc()
+	h.log.Info("precondition failed", "method", r.Method, "path", r.URL.Path, "condition", condition(he.cond), "why", he.msg)
 	space, local, _ := strings.Cut(strings.TrimPrefix(he.cond, "{"), "}")
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.WriteHeader(he.code)
@@ -289,6 +301,7 @@ func (h *Handler) refreshForLogin(ctx context.Context) bool {
 	h.mu.Unlock()
 	moved, err := h.store.Refresh(ctx)
 	if err != nil {
+		h.m.fetchErrors.Inc()
 		h.log.Warn("fetch after a failed login", "err", err)
 	}
 	return moved

@@ -82,7 +82,7 @@ func run(f service.Flags, certFile, keyFile string, maxSize int64, maxConns int,
 				return err
 			}
 			defer store.Close()
-			h, err := caldav.New(caldav.Config{Store: store, Logger: c.Logger, MaxResourceSize: maxSize})
+			h, err := caldav.New(caldav.Config{Store: store, Logger: c.Logger, MaxResourceSize: maxSize, Registry: c.Registry})
 			if err != nil {
 				return err
 			}
