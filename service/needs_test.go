@@ -1,10 +1,15 @@
 package service
 
 import (
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/quercus-dev/quercus/sandbox"
 )
 
 // TestFlagNeeds: what the common flags add to a sandbox policy.
@@ -52,5 +57,37 @@ func TestNameservers(t *testing.T) {
 	}
 	if got := nameservers(filepath.Join(t.TempDir(), "missing")); got != nil {
 		t.Errorf("missing file: %v", got)
+	}
+}
+
+// TestSandboxFlags: --sandbox=off says so loudly and applies nothing;
+// --sandbox-report prints the policy with what the flags add, and serves
+// nothing; a mode that does not exist stops start-up.
+func TestSandboxFlags(t *testing.T) {
+	var logs strings.Builder
+	err := Run(context.Background(), Config{Name: "t", Flags: Flags{Sandbox: "off"}, Stderr: &logs, Sandbox: sandbox.DNSPrimary},
+		func(ctx context.Context, c *Chassis) error { return c.Lockdown(sandbox.Policy{}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(logs.String(), "SANDBOX OFF") != 2 {
+		t.Errorf("--sandbox=off should warn at start and at Lockdown:\n%s", logs.String())
+	}
+	if _, applied := sandbox.Current(); applied {
+		t.Error("--sandbox=off applied a sandbox")
+	}
+
+	var out strings.Builder
+	err = Run(context.Background(), Config{Name: "t", Flags: Flags{SandboxReport: true, Remote: "https://192.0.2.1:8443/zones.git"}, Stdout: &out, Sandbox: sandbox.DNSPrimary},
+		func(context.Context, *Chassis) error { t.Error("served instead of reporting"); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Landlock TCP connect ports: 8443;") || !strings.Contains(out.String(), "allowed system calls: ") {
+		t.Errorf("report:\n%s", out.String())
+	}
+
+	if err := Run(context.Background(), Config{Name: "t", Flags: Flags{Sandbox: "maybe"}, Stderr: io.Discard}, nil); err == nil {
+		t.Error("--sandbox=maybe accepted")
 	}
 }
