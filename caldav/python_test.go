@@ -38,6 +38,7 @@ func TestPythonCaldav(t *testing.T) {
 		who + "PUT /calendars/test/work/single-1.ics", // If-Match update; the stale one made no commit
 		who + "DELETE /calendars/test/work/todo-1.ics",
 		who + "PUT /calendars/test/work/single-2.ics", // the event without UID made no commit
+		who + "PROPPATCH /calendars/test/work/",
 		who + "DELETE /calendars/test/work/single-1.ics",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

@@ -96,6 +96,14 @@ found = cal.date_search(start=datetime(2026, 6, 1, tzinfo=timezone.utc),
                         end=datetime(2026, 6, 30, tzinfo=timezone.utc), expand=False)
 check(len(found) == 0, "time range June is empty")
 
+# Expanded by the server: two standups in two weeks, each its own instance.
+found = cal.search(start=datetime(2026, 3, 9, tzinfo=timezone.utc),
+                   end=datetime(2026, 3, 23, tzinfo=timezone.utc), event=True, expand=True)
+standups = [o for o in found if "Team standup" in o.data]
+rids = sorted(o.vobject_instance.vevent.recurrence_id.value.strftime("%Y%m%dT%H%M%SZ") for o in standups)
+check(rids == ["20260309T090000Z", "20260316T090000Z"], "expanded instances: %s" % rids)
+check(all("RRULE" not in o.data for o in standups), "expanded instances carry no RRULE")
+
 # Text match: python-caldav asks for i;octet, so case counts.
 found = cal.search(event=True, summary="Dentist")
 check(uids(found) == {"single-1"}, "text search 'Dentist': %s" % uids(found))
@@ -133,6 +141,19 @@ try:
     check(False, "an event without UID is refused")
 except error.AuthorizationError as e:
     check("Forbidden" in str(e), "an event without UID is refused: %s" % e)
+
+# More of what clients do: find by UID, read the component set, rename
+# the calendar (PROPPATCH), free-busy.
+found = cal.event_by_uid("weekly-1")
+check("Team standup" in found.data, "event_by_uid")
+check(cal.get_supported_components() == ["VEVENT", "VTODO", "VJOURNAL"],
+      "supported components: %s" % cal.get_supported_components())
+cal.set_properties([caldav.elements.dav.DisplayName("Work (renamed)")])
+check(cal.get_display_name() == "Work (renamed)", "calendar renamed")
+fb = cal.freebusy_request(datetime(2026, 3, 9, tzinfo=timezone.utc), datetime(2026, 3, 16, tzinfo=timezone.utc))
+fb.load() if hasattr(fb, "load") and not fb.data else None
+check("FREEBUSY" in fb.data and "20260309T090000Z/20260309T093000Z" in fb.data,
+      "free-busy shows the standup of 9 March")
 
 single.delete()
 check(len(cal.events()) == 2, "after delete: weekly and lunch remain")
