@@ -42,7 +42,8 @@ func Apply(p Policy, mode Mode, log *slog.Logger) (Applied, error) {
 	}
 	log.Info("sandbox applied", "service", p.Service, "mode", mode.String(),
 		"syscalls", p.Len(), "landlock_abi", a.LandlockABI, "landlock", a.Landlock,
-		"files", p.NeedsFiles(), "connect_tcp", fmt.Sprint(p.ConnectTCP))
+		"files", p.NeedsFiles(), "connect_tcp", fmt.Sprint(p.ConnectTCP),
+		"forbidden_call", "kills the process: the Go runtime prints 'SIGSYS: bad system call' and the call's number (rax) on stderr")
 	if mode == Log {
 		log.Warn("sandbox in log mode: calls outside the allowlist are allowed and recorded in the kernel's audit log (dmesg); use --sandbox=on in production")
 	}
