@@ -40,10 +40,13 @@ func Apply(p Policy, mode Mode, log *slog.Logger) (Applied, error) {
 	for _, m := range a.Missing {
 		log.Warn("sandbox: not applied", "what", m)
 	}
-	log.Info("sandbox applied", "service", p.Service, "mode", mode.String(),
+	attrs := []any{"service", p.Service, "mode", mode.String(),
 		"syscalls", p.Len(), "landlock_abi", a.LandlockABI, "landlock", a.Landlock,
-		"files", p.NeedsFiles(), "connect_tcp", fmt.Sprint(p.ConnectTCP),
-		"forbidden_call", "kills the process: the Go runtime prints 'SIGSYS: bad system call' and the call's number (rax) on stderr")
+		"files", p.NeedsFiles(), "connect_tcp", fmt.Sprint(p.ConnectTCP)}
+	if mode == On {
+		attrs = append(attrs, "forbidden_call", "kills the process: the Go runtime prints 'SIGSYS: bad system call' and the call's number (rax) on stderr")
+	}
+	log.Info("sandbox applied", attrs...)
 	if mode == Log {
 		log.Warn("sandbox in log mode: calls outside the allowlist are allowed and recorded in the kernel's audit log (dmesg); use --sandbox=on in production")
 	}
