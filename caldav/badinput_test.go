@@ -70,6 +70,7 @@ func TestBadInput(t *testing.T) {
 		{"other user's home", "PUT", "/calendars/bob/x.ics", event, nil, 404, ""},
 		{"other user's calendar", "PROPFIND", "/calendars/bob/", "", []string{"Depth", "1"}, 403, "need-privileges"},
 		{"outside the homes", "PUT", "/users/alice.json", "{}", nil, 404, ""},
+		{"unknown principal", "PROPFIND", "/principals/nobody/", "", []string{"Depth", "0"}, 404, ""},
 		{"stale If-Match", "PUT", "/calendars/alice/cal/a.ics", event, []string{"If-Match", `"nope"`}, 412, ""},
 		{"collection in a calendar", "MKCOL", "/calendars/alice/cal/sub/", "", nil, 403, "calendar-collection-location-ok"},
 		{"bad filter", "REPORT", "/calendars/alice/cal/", `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:filter><C:comp-filter name="VEVENT"/></C:filter></C:calendar-query>`, []string{"Depth", "1"}, 403, "valid-filter"},

@@ -310,6 +310,9 @@ func (r *request) target(need access) (*resource, error) {
 	if err != nil {
 		return nil, err
 	}
+	if res.kind == kPrincipal && r.dir.User(res.owner) == nil {
+		return nil, errorf(http.StatusNotFound, "no such principal")
+	}
 	if err := r.check(res, need); err != nil {
 		return nil, err
 	}
