@@ -16,6 +16,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/quercus-dev/quercus/dns/primary"
+	"github.com/quercus-dev/quercus/dns/tsig"
 	"github.com/quercus-dev/quercus/internal/peer"
 	"github.com/quercus-dev/quercus/internal/sandboxtest"
 	"github.com/quercus-dev/quercus/sandbox"
@@ -26,7 +27,8 @@ import (
 // serve as dns-primary, with flags from the environment.
 func TestSandboxChild(t *testing.T) {
 	sandboxtest.Child(func() error {
-		f := service.Flags{Remote: os.Getenv("QUERCUS_REMOTE"), Listen: os.Getenv("QUERCUS_LISTEN"), LogLevel: "warn"}
+		f := service.Flags{Remote: os.Getenv("QUERCUS_REMOTE"), Listen: os.Getenv("QUERCUS_LISTEN"), LogLevel: "warn",
+			SSHKey: os.Getenv("QUERCUS_SSH_KEY"), SSHKnownHosts: os.Getenv("QUERCUS_SSH_KNOWN_HOSTS")}
 		return run(f, false, 0, nil)
 	})
 }
@@ -133,6 +135,13 @@ func TestSandboxedPrimaryHTTPRemote(t *testing.T) {
 		t.Fatalf("child said %q; stderr:\n%s", p.Line, p.Stderr())
 	}
 
+	updateReaches(t, addr, key, bare, p)
+}
+
+// updateReaches sends a dynamic update to the child at addr and checks
+// it was committed and pushed to bare.
+func updateReaches(t *testing.T, addr string, key tsig.Key, bare string, p *sandboxtest.Process) {
+	t.Helper()
 	m := new(dns.Msg)
 	m.SetUpdate("example.com.")
 	rr, _ := dns.NewRR("sandboxed.example.com. 300 IN A 192.0.2.77")
@@ -146,4 +155,28 @@ func TestSandboxedPrimaryHTTPRemote(t *testing.T) {
 	if got := peer.Run(t, bare, "git", "show", "main:example.com"); !strings.Contains(got, "192.0.2.77") {
 		t.Errorf("the update did not reach the remote:\n%s\nstderr:\n%s", got, p.Stderr())
 	}
+}
+
+// TestSandboxedPrimarySSHRemote: over ssh, the usual remote, the service
+// needs no file either, and started as root it runs as nobody; updates
+// are still pushed.
+func TestSandboxedPrimarySSHRemote(t *testing.T) {
+	d := peer.StartSSHD(t)
+	bare, key, err := primary.Demo(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", peer.FreePort(t))
+	p := sandboxtest.Start(t, "TestSandboxChild", []string{"QUERCUS_REMOTE=" + d.URL(bare), "QUERCUS_LISTEN=" + addr,
+		"QUERCUS_SSH_KEY=" + d.Key, "QUERCUS_SSH_KNOWN_HOSTS=" + d.KnownHosts}, "open")
+	if p.Line != "open: operation not permitted" {
+		t.Fatalf("child said %q; stderr:\n%s", p.Line, p.Stderr())
+	}
+	if nobody, err := user.Lookup("nobody"); err == nil && os.Geteuid() == 0 {
+		status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Cmd.Process.Pid))
+		if !strings.Contains(string(status), "Uid:\t"+nobody.Uid+"\t") {
+			t.Errorf("started as root, the child runs as\n%s", status)
+		}
+	}
+	updateReaches(t, addr, key, bare, p)
 }
