@@ -43,6 +43,9 @@ func (c *Chassis) Lockdown(more sandbox.Policy) error {
 		c.Logger.Warn("SANDBOX OFF: not restricting this process (--sandbox=off is for debugging only)")
 		return nil
 	}
+	if len(c.cfg.Sandbox.Calls) == 0 {
+		return fmt.Errorf("service %s: Lockdown without a policy (Config.Sandbox, one of sandbox.Services)", c.cfg.Name)
+	}
 	p, err := c.policy(more)
 	if err != nil {
 		return err

@@ -90,4 +90,9 @@ func TestSandboxFlags(t *testing.T) {
 	if err := Run(context.Background(), Config{Name: "t", Flags: Flags{Sandbox: "maybe"}, Stderr: io.Discard}, nil); err == nil {
 		t.Error("--sandbox=maybe accepted")
 	}
+	err = Run(context.Background(), Config{Name: "t", Flags: Flags{Sandbox: "on"}, Stderr: io.Discard},
+		func(ctx context.Context, c *Chassis) error { return c.Lockdown(sandbox.Policy{}) })
+	if err == nil || !strings.Contains(err.Error(), "without a policy") {
+		t.Errorf("Lockdown without a policy: %v", err)
+	}
 }
