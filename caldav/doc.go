@@ -1,10 +1,20 @@
 // Package caldav is a WebDAV (RFC 4918) and CalDAV (RFC 4791) server whose
 // only storage is a kv.Store (a git remote in production).
 //
+// URL space: / (current-user-principal), /principals/USER/ (principal with
+// calendar-home-set), /calendars/USER/ (the user's home) and below it
+// plain collections, calendar collections and their resources. Every
+// request needs HTTP Basic authentication (package users);
+// /.well-known/caldav redirects to /.
+//
 // Repository layout: users/ and groups/ (package users) and, per user,
 // calendars/USER/CAL/ holding the .ics files exactly as clients sent them
-// and a .props.json with the collection's type, dead properties and those
-// of its members. Every write is one Store.Batch (one commit, pushed
-// before the answer). ETags are file digests, CTags folder digests and
-// sync tokens commit ids.
+// and a .props.json with the collection's type, components, dead
+// properties, those of its members and its shares. Every write is one
+// Store.Batch: one commit authored by the user, pushed before the answer.
+// ETags are file digests (git blob ids), CTags folder digests and sync
+// tokens commit ids, so sync-collection answers from the history.
+//
+// Request bodies are parsed by package davxml within limits, calendar
+// queries evaluated by package calquery.
 package caldav
