@@ -95,6 +95,9 @@ func (h *Handler) directory(ctx context.Context, snap kv.Snapshot) (*users.Direc
 	if err != nil {
 		return nil, err
 	}
+	for _, p := range d.Problems {
+		h.log.Error("bad user or group file", "problem", p)
+	}
 	h.dir, h.dirTags = d, tags
 	return d, nil
 }

@@ -116,11 +116,16 @@ type Directory struct {
 	users  map[string]*User
 	groups map[string][]string // user -> groups
 
+	// Problems lists the files that could not be read; the users and
+	// groups they hold are left out, the others still work.
+	Problems []string
+
 	mu       sync.Mutex
 	verified map[string][32]byte // user -> sha256(hash, password) that passed Verify
 }
 
-// Load reads the users and groups at snap.
+// Load reads the users and groups at snap. A file that does not parse is
+// left out and listed in Problems rather than failing every login.
 func Load(ctx context.Context, snap kv.Snapshot) (*Directory, error) {
 	d := &Directory{users: map[string]*User{}, groups: map[string][]string{}, verified: map[string][32]byte{}}
 	entries, err := snap.List(ctx, UsersDir)
@@ -138,7 +143,8 @@ func Load(ctx context.Context, snap kv.Snapshot) (*Directory, error) {
 		}
 		u := &User{Name: name}
 		if err := json.Unmarshal(b, u); err != nil {
-			return nil, fmt.Errorf("%s: %w", e.Key, err)
+			d.Problems = append(d.Problems, fmt.Sprintf("%s: %v (user ignored)", e.Key, err))
+			continue
 		}
 		d.users[name] = u
 	}
@@ -157,7 +163,8 @@ func Load(ctx context.Context, snap kv.Snapshot) (*Directory, error) {
 		}
 		var g Group
 		if err := json.Unmarshal(b, &g); err != nil {
-			return nil, fmt.Errorf("%s: %w", e.Key, err)
+			d.Problems = append(d.Problems, fmt.Sprintf("%s: %v (group ignored)", e.Key, err))
+			continue
 		}
 		for _, m := range g.Members {
 			d.groups[m] = append(d.groups[m], name)

@@ -56,6 +56,9 @@ func TestDirectory(t *testing.T) {
 		if err := SetGroups(tx, "bob", []string{"staff"}); err != nil {
 			return err
 		}
+		if err := tx.Put(UserKey("broken"), []byte("{not json")); err != nil {
+			return err
+		}
 		return SetGroups(tx, "alice", []string{"staff"}) // leaves ops, which empties it
 	})
 	if err != nil {
@@ -70,6 +73,9 @@ func TestDirectory(t *testing.T) {
 	}
 	if !d.Authenticate("alice", "pw") || !d.Authenticate("alice", "pw") || d.Authenticate("alice", "pw2") || d.Authenticate("carol", "pw") {
 		t.Errorf("Authenticate gives wrong answers")
+	}
+	if len(d.Problems) != 1 || d.User("broken") != nil {
+		t.Errorf("a broken user file: problems %q", d.Problems)
 	}
 	if g := d.Groups("bob"); len(g) != 1 || g[0] != "staff" {
 		t.Errorf("bob's groups: %v", g)
