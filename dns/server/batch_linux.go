@@ -47,9 +47,18 @@ func (m *mmsgs) init(size int) {
 	}
 }
 
-// batchConn reads and writes a UDP socket a batch at a time with
-// recvmmsg and sendmmsg, through the runtime's poller: a call that would
-// block parks the goroutine, and deadlines apply as to the net.UDPConn.
+// batchConn runs the fast path on a UDP socket a batch at a time, with
+// recvmmsg and sendmmsg, inside one RawConn.Read: the callback reads a
+// batch, answers what the fast path answers, sends the answers, and
+// reads again, until a message needs the general path (handed out by
+// the caller) or the socket is drained. Staying inside one Read is what
+// saves a system call per wake-up: the runtime's poller is
+// edge-triggered, and each new Read first forgets the readiness seen so
+// far, so a fresh Read must try a read that fails with EAGAIN before it
+// may wait. Within one Read nothing is forgotten: once a recvmmsg came
+// back with less than a full batch, the socket was empty, any later
+// message will wake the poller, and the callback may wait at once. One
+// wake-up thus costs epoll_wait, recvmmsg and sendmmsg, as in Knot DNS.
 //
 // The socket is non-blocking, so neither call ever waits, and they are
 // made as raw system calls, without telling the scheduler: a sendmmsg on
@@ -62,27 +71,90 @@ func (m *mmsgs) init(size int) {
 // second).
 type batchConn struct {
 	rc      syscall.RawConn
+	answer  func(pkt, out []byte) ([]byte, bool)
 	in, out mmsgs
-	n, next int // messages read, and the next to hand out
+	n, next int // messages read, and the next to answer
 	queued  int // answers waiting in out
 	sent    int // answers of out already sent
+	general int // a message for the general path, or -1
 	err     error
-	readFn  func(fd uintptr) bool // c.recv and c.send, bound once
-	writeFn func(fd uintptr) bool
+	loopFn  func(fd uintptr) bool // c.loop and c.send, bound once
+	sendFn  func(fd uintptr) bool
 }
 
-func newBatchConn(u *net.UDPConn) (*batchConn, error) {
+func newBatchConn(u *net.UDPConn, answer func(pkt, out []byte) ([]byte, bool)) (*batchConn, error) {
 	rc, err := u.SyscallConn()
 	if err != nil {
 		return nil, err
 	}
-	c := &batchConn{rc: rc}
+	c := &batchConn{rc: rc, answer: answer, general: -1}
 	c.in.init(dns.MaxMsgSize)
 	c.out.init(DefaultUDPSize)
-	c.readFn, c.writeFn = c.recv, c.send
+	c.loopFn, c.sendFn = c.loop, c.send
 	return c, nil
 }
 
+// nextGeneral answers what the fast path can and returns the next message
+// for the general path: its bytes, valid until the next call, and where
+// it came from.
+func (c *batchConn) nextGeneral() ([]byte, netip.AddrPort, error) {
+	for {
+		if i := c.general; i >= 0 {
+			c.general = -1
+			return c.in.bufs[i][:c.in.hs[i].n], c.from(i), nil
+		}
+		if c.queued > c.sent {
+			c.rc.Write(c.sendFn) // answers a full send buffer held back
+			c.queued, c.sent = 0, 0
+		}
+		if err := c.rc.Read(c.loopFn); err != nil {
+			return nil, netip.AddrPort{}, err
+		}
+		if err := c.err; err != nil {
+			c.err = nil
+			return nil, netip.AddrPort{}, err
+		}
+	}
+}
+
+// loop is the RawConn.Read callback: true to return from Read, false to
+// wait for the socket to be readable.
+func (c *batchConn) loop(fd uintptr) bool {
+	fresh := false // the batch was read in this call, after Read began
+	for {
+		if c.next >= c.n {
+			if !c.recv(fd) {
+				return false
+			}
+			if c.err != nil {
+				return true
+			}
+			fresh = true
+		}
+		for c.next < c.n {
+			i := c.next
+			c.next++
+			if resp, ok := c.answer(c.in.bufs[i][:c.in.hs[i].n], c.out.bufs[c.queued]); ok {
+				c.queue(i, len(resp))
+				if c.queued == batchSize && !c.send(fd) {
+					return true
+				}
+				continue
+			}
+			c.general = i
+			c.send(fd)
+			return true
+		}
+		if !c.send(fd) {
+			return true
+		}
+		if fresh && c.n < batchSize {
+			return false // drained: wait for the next message
+		}
+	}
+}
+
+// recv reads a batch; false if there was nothing to read.
 func (c *batchConn) recv(fd uintptr) bool {
 	for i := range c.in.hs {
 		c.in.hs[i].hdr.Namelen = unix.SizeofSockaddrInet6
@@ -91,18 +163,20 @@ func (c *batchConn) recv(fd uintptr) bool {
 		n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&c.in.hs[0])), batchSize, 0, 0, 0)
 		switch e {
 		case 0:
-			c.n, c.err = int(n), nil
+			c.n, c.next, c.err = int(n), 0, nil
 		case unix.EAGAIN:
-			return false // the poller waits for the next message
+			return false
 		case unix.EINTR:
 			continue
 		default:
-			c.n, c.err = 0, e
+			c.n, c.next, c.err = 0, 0, e
 		}
 		return true
 	}
 }
 
+// send sends the queued answers; false if the socket's buffer is full
+// (the rest waits for RawConn.Write in nextGeneral).
 func (c *batchConn) send(fd uintptr) bool {
 	for c.sent < c.queued {
 		n, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&c.out.hs[c.sent])), uintptr(c.queued-c.sent), 0, 0, 0)
@@ -118,51 +192,18 @@ func (c *batchConn) send(fd uintptr) bool {
 			c.sent++
 		}
 	}
+	c.queued, c.sent = 0, 0
 	return true
 }
 
-// read fills the batch, waiting for at least one message.
-func (c *batchConn) read() error {
-	c.n, c.next = 0, 0
-	if err := c.rc.Read(c.readFn); err != nil {
-		return err
-	}
-	return c.err
-}
-
-// flush sends the queued answers.
-func (c *batchConn) flush() {
-	if c.queued > 0 {
-		c.rc.Write(c.writeFn)
-	}
-	c.queued, c.sent = 0, 0
-}
-
-// message returns the next message read, and its index; ok false when
-// the batch is used up.
-func (c *batchConn) message() (pkt []byte, i int, ok bool) {
-	if c.next >= c.n {
-		return nil, 0, false
-	}
-	i = c.next
-	c.next++
-	return c.in.bufs[i][:c.in.hs[i].n], i, true
-}
-
-// answerBuf is where the next answer is to be written.
-func (c *batchConn) answerBuf() []byte { return c.out.bufs[c.queued] }
-
-// queue queues the answer in answerBuf, of length n, to the sender of
-// message i; a full queue is sent at once.
+// queue queues the answer written to out.bufs[queued], of length n, to
+// the sender of message i.
 func (c *batchConn) queue(i, n int) {
 	j := c.queued
 	c.out.names[j] = c.in.names[i]
 	c.out.hs[j].hdr.Namelen = c.in.hs[i].hdr.Namelen
 	c.out.iov[j].SetLen(n)
 	c.queued++
-	if c.queued == batchSize {
-		c.flush()
-	}
 }
 
 // from returns the address message i came from.

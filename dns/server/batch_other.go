@@ -12,13 +12,10 @@ import (
 // here: elsewhere the fast path reads and writes one message at a time.
 type batchConn struct{}
 
-func newBatchConn(*net.UDPConn) (*batchConn, error) {
+func newBatchConn(*net.UDPConn, func(pkt, out []byte) ([]byte, bool)) (*batchConn, error) {
 	return nil, errors.New("no batched socket I/O on this platform")
 }
 
-func (*batchConn) read() error                  { return errors.ErrUnsupported }
-func (*batchConn) flush()                       {}
-func (*batchConn) message() ([]byte, int, bool) { return nil, 0, false }
-func (*batchConn) answerBuf() []byte            { return nil }
-func (*batchConn) queue(i, n int)               {}
-func (*batchConn) from(i int) netip.AddrPort    { return netip.AddrPort{} }
+func (*batchConn) nextGeneral() ([]byte, netip.AddrPort, error) {
+	return nil, netip.AddrPort{}, errors.ErrUnsupported
+}

@@ -20,10 +20,10 @@ const udpReadBuffer = 1 << 20
 // returns only the others, which miekg unpacks and hands to ServeDNS as
 // before. The fast path thus needs no goroutine, no dns.Msg and no
 // allocation per query. On 64-bit Linux it reads and writes batches of
-// up to batchSize messages with recvmmsg and sendmmsg: a batch costs two
-// system calls however many queries it holds, which is what lets one core
-// keep up with bursts. Answers are sent when the batch read is used up,
-// or before a message is handed to the general path.
+// up to batchSize messages with recvmmsg and sendmmsg (batchConn): a
+// batch costs two system calls however many queries it holds, which is
+// what lets one core keep up with bursts. Answers are sent when the batch
+// read is used up, or before a message is handed to the general path.
 type fastConn struct {
 	*net.UDPConn
 	s     *Server
@@ -49,7 +49,7 @@ func (s *Server) fastConn(pc net.PacketConn) net.PacketConn {
 		return pc
 	}
 	c := &fastConn{UDPConn: u, s: s}
-	if b, err := newBatchConn(u); err == nil {
+	if b, err := newBatchConn(u, s.fastAnswer); err == nil {
 		c.batch = b
 	} else {
 		c.in, c.out = make([]byte, 65535), make([]byte, DefaultUDPSize)
@@ -78,21 +78,9 @@ func (c *fastConn) ReadFrom(b []byte) (int, net.Addr, error) {
 }
 
 func (c *fastConn) readBatch(b []byte) (int, net.Addr, error) {
-	bc := c.batch
-	for {
-		pkt, i, ok := bc.message()
-		if !ok {
-			bc.flush()
-			if err := bc.read(); err != nil {
-				return 0, nil, err
-			}
-			continue
-		}
-		if resp, ok := c.s.fastAnswer(pkt, bc.answerBuf()); ok {
-			bc.queue(i, len(resp))
-			continue
-		}
-		bc.flush()
-		return copy(b, pkt), net.UDPAddrFromAddrPort(bc.from(i)), nil
+	pkt, from, err := c.batch.nextGeneral()
+	if err != nil {
+		return 0, nil, err
 	}
+	return copy(b, pkt), net.UDPAddrFromAddrPort(from), nil
 }
