@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/quercus-dev/quercus/caldav/users"
 	"github.com/quercus-dev/quercus/kv"
 	"github.com/quercus-dev/quercus/kv/mem"
 )
@@ -117,8 +120,13 @@ func TestFailedPush(t *testing.T) {
 // TestLoginRateLimit: after too many failures a client is refused before
 // its password is checked, even a right one.
 func TestLoginRateLimit(t *testing.T) {
-	srv := serve(t, newStore(t))
-	for i := 0; i < 10; i++ {
+	h, err := New(Config{Store: newStore(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Limiter: &users.Limiter{Max: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for i := 0; i < 3; i++ {
 		req, _ := http.NewRequest("PROPFIND", srv.URL+"/", nil)
 		req.SetBasicAuth("alice", "wrong")
 		resp, err := http.DefaultClient.Do(req)
@@ -131,7 +139,7 @@ func TestLoginRateLimit(t *testing.T) {
 		}
 	}
 	if code, _ := do(t, srv.URL, "PROPFIND", "/", "", "Depth", "0"); code != http.StatusTooManyRequests {
-		t.Errorf("after 10 failures: %d, want 429", code)
+		t.Errorf("after 3 failures: %d, want 429", code)
 	}
 }
 

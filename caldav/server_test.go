@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/quercus-dev/quercus/caldav/users"
@@ -26,11 +27,30 @@ func newStore(t testing.TB) kv.Store {
 	return s
 }
 
+// testUserFiles are the users/NAME.json files of testUsers, hashed once
+// per test binary (argon2id is slow under the race detector).
+var testUserFiles = sync.OnceValue(func() map[string][]byte {
+	files := map[string][]byte{}
+	s := mem.New()
+	s.Batch(context.Background(), kv.Commit{}, func(tx kv.Txn) error {
+		for name, pass := range testUsers {
+			if err := users.Put(tx, name, pass, ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for name := range testUsers {
+		files[name], _ = s.Get(context.Background(), users.UserKey(name))
+	}
+	return files
+})
+
 func seed(t testing.TB, s kv.Store) {
 	t.Helper()
 	_, err := s.Batch(context.Background(), kv.Commit{Author: kv.Signature{Name: "test"}, Message: "users"}, func(tx kv.Txn) error {
-		for name, pass := range testUsers {
-			if err := users.Put(tx, name, pass, ""); err != nil {
+		for name, b := range testUserFiles() {
+			if err := tx.Put(users.UserKey(name), b); err != nil {
 				return err
 			}
 		}
