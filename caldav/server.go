@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -136,7 +137,19 @@ func precondition(code int, space, local, body, msg string) *httpError {
 func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	start := h.cfg.Now()
 	w := &statusWriter{ResponseWriter: rw}
-	defer func() { h.m.observe(r.Method, w.code, start) }()
+	defer func() {
+		// A bug must cost one request, answered, not the connection.
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			h.log.Error("panic serving a request", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+			if w.code == 0 {
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}
+		h.m.observe(r.Method, w.code, start)
+	}()
 	w.Header().Set("Server", "quercus-caldav")
 	if strings.TrimSuffix(r.URL.Path, "/") == "/.well-known/caldav" {
 		http.Redirect(w, r, "/", http.StatusMovedPermanently)
