@@ -63,7 +63,7 @@ type figures struct {
 	putRate                   float64 // PUTs per second
 	query, multiget, syncTime time.Duration
 	queryHits                 int
-	rss                       int64
+	rssStart, rss             int64
 }
 
 func run(o options) error {
@@ -132,7 +132,8 @@ func run(o options) error {
 	row("  events it returned", "", func(f figures) string { return strconv.Itoa(f.queryHits) })
 	row("calendar-multiget, 100 events", "ms", func(f figures) string { return ms(f.multiget) })
 	row("sync-collection after 10 changes", "ms", func(f figures) string { return ms(f.syncTime) })
-	row("resident memory (VmRSS)", "MiB", func(f figures) string { return fmt.Sprintf("%.1f", float64(f.rss)/(1<<20)) })
+	row("resident memory after start (VmRSS)", "MiB", func(f figures) string { return fmt.Sprintf("%.1f", float64(f.rssStart)/(1<<20)) })
+	row("resident memory at the end (VmRSS)", "MiB", func(f figures) string { return fmt.Sprintf("%.1f", float64(f.rss)/(1<<20)) })
 	return tw.Flush()
 }
 
@@ -325,6 +326,7 @@ var responseRE = regexp.MustCompile(`<(?:[A-Za-z0-9]+:)?response[ >]`)
 func measure(s *server, o options) (figures, error) {
 	var f figures
 	var err error
+	f.rssStart = rss(s.cmd.Process.Pid)
 	f.query, err = timed(o.reps, func() error {
 		code, body, err := request("REPORT", s.calendar, queryBody, "Depth", "1")
 		if err != nil || code != http.StatusMultiStatus {
