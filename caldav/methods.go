@@ -355,7 +355,7 @@ func (r *request) mkcolBody(m *meta, calendar bool) error {
 				for _, c := range prop.Children {
 					if name, ok := c.Attribute("name"); ok && c.Is(davxml.NSCalDAV, "comp") {
 						name = strings.ToUpper(name)
-						if !slices.Contains([]string{"VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY"}, name) {
+						if !slices.Contains(objectKinds, name) {
 							return precondition(http.StatusForbidden, davxml.NSCalDAV, "supported-calendar-component", "",
 								"unsupported component "+name)
 						}
