@@ -6,8 +6,9 @@
 //
 // Timers, after RFC 1035 §3.3.13 and RFC 1996: every zone is checked
 // (an SOA query) at start, then each SOA refresh interval after a check
-// that succeeded and each retry interval after one that failed; an
-// authenticated NOTIFY from the zone's primary checks at once. A check
+// that succeeded and each retry interval after one that failed; a
+// NOTIFY from the zone's primary checks at once, signed or not (the SOA
+// query it prompts is signed; a signed NOTIFY from elsewhere is ignored). A check
 // that finds a newer serial transfers the zone. When no check has
 // succeeded for the SOA expire interval, the zone answers SERVFAIL and
 // refuses transfers until one succeeds again.

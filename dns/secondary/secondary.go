@@ -160,9 +160,12 @@ func New(cfg Config) (*Secondary, error) {
 		Keys:     func() *tsig.Keyring { return s.keys },
 		Transfer: s.journal,
 		Notify:   s.notified,
-		Now:      cfg.Now,
-		Logger:   cfg.Logger,
-		Metrics:  server.NewMetrics(cfg.Registry),
+		// The primary's own NOTIFY counts signed or not, as Knot and
+		// BIND count it: it only prompts a signed SOA check.
+		NotifyFrom: s.fromPrimary,
+		Now:        cfg.Now,
+		Logger:     cfg.Logger,
+		Metrics:    server.NewMetrics(cfg.Registry),
 	})
 	if err != nil {
 		return nil, err
@@ -194,7 +197,14 @@ func (s *Secondary) Run(ctx context.Context) error {
 	return nil
 }
 
-// notified is called for a NOTIFY the server authenticated.
+// fromPrimary reports whether addr is the primary of the zone.
+func (s *Secondary) fromPrimary(origin string, addr netip.Addr) bool {
+	z := s.state[origin]
+	return z != nil && addr.Unmap() == z.cfg.Primary.Addr().Unmap()
+}
+
+// notified is called for a NOTIFY the server authenticated, or an
+// unsigned one from the zone's primary.
 func (s *Secondary) notified(origin string, key tsig.Key, from netip.AddrPort) {
 	z := s.state[origin]
 	if z == nil {

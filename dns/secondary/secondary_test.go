@@ -230,8 +230,10 @@ func (f *fixture) notify(t *testing.T, key tsig.Key) int {
 	m := new(dns.Msg)
 	m.SetNotify("example.com.")
 	p := &tsig.Provider{Keys: func() *tsig.Keyring { return tsig.NewKeyring(key) }}
-	if err := p.SignRequest(m, key.Name); err != nil {
-		t.Fatal(err)
+	if key.Name != "" {
+		if err := p.SignRequest(m, key.Name); err != nil {
+			t.Fatal(err)
+		}
 	}
 	r, _, err := (&dns.Client{TsigProvider: p, Timeout: 5 * time.Second}).Exchange(m, f.addr)
 	if r == nil {
@@ -264,6 +266,17 @@ func TestNotifyBringsIXFR(t *testing.T) {
 		t.Errorf("new record: %s %v", dns.RcodeToString[rcode], ans)
 	}
 
+	// The primary's unsigned NOTIFY counts too, as in Knot and BIND:
+	// the SOA query and transfer it prompts are signed.
+	f.p.change(version(t, 3, "new A 192.0.2.99\nnewer A 192.0.2.98"))
+	if rcode := f.notify(t, tsig.Key{}); rcode != dns.RcodeSuccess {
+		t.Fatalf("unsigned NOTIFY from the primary: %s", dns.RcodeToString[rcode])
+	}
+	f.clock.idle(t)
+	if got := <-f.changes; got != 3 {
+		t.Fatalf("after unsigned NOTIFY: serial %d", got)
+	}
+
 	// A NOTIFY with a key that has no right on the zone changes nothing.
 	stranger, _ := tsig.Generate("x._notify.example.org", "hmac-sha256", nil)
 	if rcode := f.notify(t, stranger); rcode != dns.RcodeNotAuth {
@@ -274,7 +287,7 @@ func TestNotifyBringsIXFR(t *testing.T) {
 	res, err := (&xfr.Client{}).Transfer(context.Background(), xfr.Request{
 		Zone: "example.com", Server: netip.MustParseAddrPort(f.addr), Key: &f.p.key, Have: version(t, 1, ""),
 	})
-	if err != nil || res.Kind != xfr.IXFR || res.SOA.Serial != 2 {
+	if err != nil || res.Kind != xfr.IXFR || res.SOA.Serial != 3 {
 		t.Fatalf("IXFR out: %v, %v", res, err)
 	}
 }

@@ -43,6 +43,12 @@ type Config struct {
 	// Notify handles an authenticated NOTIFY for a served zone; the
 	// server has checked the key's right and answers NOERROR on return.
 	Notify func(zone string, key tsig.Key, from netip.AddrPort)
+	// NotifyFrom, if set, lets an unsigned NOTIFY for a served zone count
+	// when it comes from an address it approves, as Knot's and BIND's
+	// secondaries accept their primary's: a secondary's NOTIFY only
+	// prompts an SOA check, which is itself signed. Notify then gets a
+	// zero Key.
+	NotifyFrom func(zone string, from netip.Addr) bool
 	// Update handles UPDATE messages; nil answers NOTIMP.
 	Update func(ctx context.Context, req *dns.Msg, key *tsig.Key, from netip.AddrPort) *dns.Msg
 	// IdleTimeout closes idle TCP connections. Default 10s.

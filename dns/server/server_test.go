@@ -455,3 +455,42 @@ func TestExpiredZone(t *testing.T) {
 		}
 	}
 }
+
+// TestNotifyFrom: an unsigned NOTIFY counts only from an address
+// NotifyFrom approves for the zone; the hook then gets a zero key.
+func TestNotifyFrom(t *testing.T) {
+	set := authority.NewSet(parseZone(t, "example.com.", testZone), parseZone(t, "example.net.", strings.ReplaceAll(testZone, "example.com.", "example.net.")))
+	notifies := make(chan string, 4)
+	addr := dnstest.Serve(t, server.Config{
+		Zones: func() *authority.Set { return set },
+		NotifyFrom: func(zone string, from netip.Addr) bool {
+			return zone == "example.com." && from == netip.MustParseAddr("127.0.0.1")
+		},
+		Notify: func(zone string, key tsig.Key, _ netip.AddrPort) { notifies <- zone + " " + key.Name },
+	})
+	for _, tc := range []struct {
+		zone  string
+		rcode int
+	}{
+		{"example.com.", dns.RcodeSuccess},
+		{"example.net.", dns.RcodeRefused},
+	} {
+		m := query(tc.zone, dns.TypeSOA)
+		m.Opcode = dns.OpcodeNotify
+		r, _, err := (&dns.Client{Timeout: 5 * time.Second}).Exchange(m, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Rcode != tc.rcode {
+			t.Errorf("unsigned NOTIFY for %s: %s, want %s", tc.zone, dns.RcodeToString[r.Rcode], dns.RcodeToString[tc.rcode])
+		}
+	}
+	if got := <-notifies; got != "example.com. " {
+		t.Errorf("Notify hook got %q, want the zone and no key", got)
+	}
+	select {
+	case got := <-notifies:
+		t.Errorf("refused NOTIFY reached the hook: %q", got)
+	default:
+	}
+}

@@ -108,13 +108,16 @@ func (s *Server) stream(w dns.ResponseWriter, r *dns.Msg, rrs []dns.RR) {
 }
 
 // notify handles an incoming NOTIFY (RFC 1996): only signed ones, with a
-// key that may notify for the zone, cause anything.
+// key that may notify for the zone, and unsigned ones NotifyFrom approves
+// cause anything.
 func (s *Server) notify(r *dns.Msg, key *tsig.Key, from netip.AddrPort) *dns.Msg {
 	q := r.Question[0]
 	z := s.zoneFor(q.Name)
 	switch {
 	case z == nil || q.Qtype != dns.TypeSOA:
 		return reply(r, dns.RcodeNotAuth)
+	case key == nil && s.cfg.NotifyFrom != nil && s.cfg.NotifyFrom(z.Origin(), from.Addr().Unmap()):
+		key = &tsig.Key{}
 	case key == nil || !key.Allows(tsig.Notify, z.Origin()):
 		s.cfg.Logger.Info("dns: notify refused", "zone", q.Name, "from", from.Addr().String(), "key", tsig.NameOf(key))
 		s.cfg.Metrics.refused("notify")
