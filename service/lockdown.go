@@ -12,16 +12,12 @@ import (
 	"net/url"
 	"os"
 	"os/user"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing/transport"
-
-	kvgit "github.com/quercus-dev/quercus/kv/git"
 	"github.com/quercus-dev/quercus/sandbox"
 )
 
@@ -63,7 +59,7 @@ func (c *Chassis) Lockdown(more sandbox.Policy) error {
 
 // policy is the service's policy with what its flags and more add.
 func (c *Chassis) policy(more sandbox.Policy) (sandbox.Policy, error) {
-	flags, err := flagNeeds(c.cfg.Flags)
+	flags, err := flagNeeds(c.cfg.Flags, c.cfg.Remote)
 	if err != nil {
 		return sandbox.Policy{}, err
 	}
@@ -84,29 +80,28 @@ func SandboxReport(w io.Writer, cfg Config) error {
 	return sandbox.Report(w, p)
 }
 
-// flagNeeds is what the common flags add to a policy.
-func flagNeeds(f Flags) (sandbox.Policy, error) {
+// Endpoint is where a git remote lives, as far as the sandbox cares: a
+// local folder the service reads and writes, or a TCP host and port.
+type Endpoint struct {
+	Dir  string
+	Host string
+	Port uint16
+}
+
+// flagNeeds is what the common flags add to a policy; remote locates
+// --remote (nil: it adds nothing).
+func flagNeeds(f Flags, remote func(string) (Endpoint, error)) (sandbox.Policy, error) {
 	var p sandbox.Policy
 	names := false
-	if f.Remote != "" {
-		raw, _ := kvgit.SplitRemote(f.Remote)
-		ep, err := transport.NewEndpoint(raw)
+	if f.Remote != "" && remote != nil {
+		ep, err := remote(f.Remote)
 		if err != nil {
 			return p, fmt.Errorf("--remote: %w", err)
 		}
-		switch ep.Protocol {
-		case "file":
-			dir, err := filepath.Abs(ep.Path)
-			if err != nil {
-				return p, err
-			}
-			p.ReadWrite = append(p.ReadWrite, dir)
-		default:
-			port := ep.Port
-			if port == 0 {
-				port = map[string]int{"ssh": 22, "http": 80, "https": 443, "git": 9418}[ep.Protocol]
-			}
-			p.ConnectTCP = append(p.ConnectTCP, uint16(port))
+		if ep.Dir != "" {
+			p.ReadWrite = append(p.ReadWrite, ep.Dir)
+		} else {
+			p.ConnectTCP = append(p.ConnectTCP, ep.Port)
 			names = names || isName(ep.Host)
 		}
 	}

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,31 +13,46 @@ import (
 	"github.com/quercus-dev/quercus/sandbox"
 )
 
-// TestFlagNeeds: what the common flags add to a sandbox policy.
+// TestFlagNeeds: what the common flags add to a sandbox policy. Where
+// a --remote lives is the service's locator's answer (gitstore.Locate,
+// tested there); here a table stands in for it.
 func TestFlagNeeds(t *testing.T) {
 	dir := t.TempDir()
+	locate := func(remote string) (Endpoint, error) {
+		ep, ok := map[string]Endpoint{
+			"local":           {Dir: dir},
+			"by address":      {Host: "192.0.2.1", Port: 22},
+			"by name":         {Host: "git.example.org", Port: 2222},
+			"by IPv6 address": {Host: "2001:db8::1", Port: 443},
+		}[remote]
+		if !ok {
+			return ep, errors.New("no such remote")
+		}
+		return ep, nil
+	}
 	tests := []struct {
-		name  string
-		flags Flags
-		ports []uint16
-		rw    []string
+		name   string
+		flags  Flags
+		locate func(string) (Endpoint, error)
+		ports  []uint16
+		rw     []string
 	}{
-		{"nothing", Flags{}, nil, nil},
-		{"local path", Flags{Remote: dir + "#main"}, nil, []string{dir}},
-		{"file URL", Flags{Remote: "file://" + dir}, nil, []string{dir}},
-		{"ssh by address", Flags{Remote: "ssh://git@192.0.2.1/zones.git"}, []uint16{22}, nil},
-		{"ssh by name, own port", Flags{Remote: "ssh://git@git.example.org:2222/zones.git"}, []uint16{2222, 53}, nil},
-		{"scp-like", Flags{Remote: "git@git.example.org:zones.git"}, []uint16{22, 53}, nil},
-		{"https", Flags{Remote: "https://[2001:db8::1]/zones.git"}, []uint16{443}, nil},
-		{"udp syslog by name", Flags{Syslog: "udp://log.example.org"}, []uint16{53}, nil},
-		{"tls syslog", Flags{Syslog: "tls://192.0.2.2"}, []uint16{6514}, nil},
-		{"tcp syslog, own port", Flags{Syslog: "tcp://192.0.2.2:1514"}, []uint16{1514}, nil},
-		{"influx http", Flags{Influx: "http://192.0.2.3:8086/write?db=q"}, []uint16{8086}, nil},
-		{"influx udp", Flags{Influx: "udp://192.0.2.3:8089"}, nil, nil},
+		{"nothing", Flags{}, locate, nil, nil},
+		{"local remote", Flags{Remote: "local"}, locate, nil, []string{dir}},
+		{"remote by address", Flags{Remote: "by address"}, locate, []uint16{22}, nil},
+		{"remote by name", Flags{Remote: "by name"}, locate, []uint16{2222, 53}, nil},
+		{"remote by IPv6 address", Flags{Remote: "by IPv6 address"}, locate, []uint16{443}, nil},
+		{"remote by name, tcp syslog", Flags{Remote: "by name", Syslog: "tcp://192.0.2.2:1514"}, locate, []uint16{2222, 1514, 53}, nil},
+		{"remote without a locator", Flags{Remote: "by name"}, nil, nil, nil},
+		{"udp syslog by name", Flags{Syslog: "udp://log.example.org"}, locate, []uint16{53}, nil},
+		{"tls syslog", Flags{Syslog: "tls://192.0.2.2"}, locate, []uint16{6514}, nil},
+		{"tcp syslog, own port", Flags{Syslog: "tcp://192.0.2.2:1514"}, locate, []uint16{1514}, nil},
+		{"influx http", Flags{Influx: "http://192.0.2.3:8086/write?db=q"}, locate, []uint16{8086}, nil},
+		{"influx udp", Flags{Influx: "udp://192.0.2.3:8089"}, locate, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := flagNeeds(tc.flags)
+			p, err := flagNeeds(tc.flags, tc.locate)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -44,6 +60,9 @@ func TestFlagNeeds(t *testing.T) {
 				t.Errorf("connect %v, read-write %v; want %v, %v", p.ConnectTCP, p.ReadWrite, tc.ports, tc.rw)
 			}
 		})
+	}
+	if _, err := flagNeeds(Flags{Remote: "elsewhere"}, locate); err == nil || !strings.HasPrefix(err.Error(), "--remote: ") {
+		t.Errorf("unlocatable remote: %v", err)
 	}
 }
 
@@ -78,7 +97,8 @@ func TestSandboxFlags(t *testing.T) {
 	}
 
 	var out strings.Builder
-	err = Run(context.Background(), Config{Name: "t", Flags: Flags{SandboxReport: true, Remote: "https://192.0.2.1:8443/zones.git"}, Stdout: &out, Sandbox: sandbox.DNSPrimary},
+	err = Run(context.Background(), Config{Name: "t", Flags: Flags{SandboxReport: true, Remote: "r"}, Stdout: &out, Sandbox: sandbox.DNSPrimary,
+		Remote: func(string) (Endpoint, error) { return Endpoint{Host: "192.0.2.1", Port: 8443}, nil }},
 		func(context.Context, *Chassis) error { t.Error("served instead of reporting"); return nil })
 	if err != nil {
 		t.Fatal(err)

@@ -44,6 +44,11 @@ type Config struct {
 	Sandbox sandbox.Policy
 	// Stdout receives --sandbox-report. Default os.Stdout.
 	Stdout io.Writer
+	// Remote locates --remote for the sandbox policy; services that keep
+	// their data in git set it to gitstore.Locate. Without it --remote
+	// adds nothing to the policy, and the binary need not link a git
+	// client.
+	Remote func(remote string) (Endpoint, error)
 }
 
 // Chassis is what Run hands the service.

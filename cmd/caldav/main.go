@@ -20,6 +20,7 @@ import (
 	"github.com/quercus-dev/quercus/caldav"
 	"github.com/quercus-dev/quercus/sandbox"
 	"github.com/quercus-dev/quercus/service"
+	"github.com/quercus-dev/quercus/service/gitstore"
 )
 
 func main() {
@@ -51,7 +52,7 @@ func main() {
 }
 
 func run(f service.Flags, certFile, keyFile string, maxSize int64, maxConns int, poll time.Duration) error {
-	return service.Run(context.Background(), service.Config{Name: "caldav", Flags: f, Sandbox: sandbox.CalDAV},
+	return service.Run(context.Background(), service.Config{Name: "caldav", Flags: f, Sandbox: sandbox.CalDAV, Remote: gitstore.Locate},
 		func(ctx context.Context, c *service.Chassis) error {
 			var demo func(url string)
 			var demoDir sandbox.Policy
@@ -77,7 +78,7 @@ func run(f service.Flags, certFile, keyFile string, maxSize int64, maxConns int,
 				}
 				tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 			}
-			store, err := service.OpenStore(ctx, f, c.Logger)
+			store, err := gitstore.Open(ctx, f, c.Logger)
 			if err != nil {
 				return err
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/quercus-dev/quercus/dns/server"
 	"github.com/quercus-dev/quercus/sandbox"
 	"github.com/quercus-dev/quercus/service"
+	"github.com/quercus-dev/quercus/service/gitstore"
 )
 
 func main() {
@@ -40,7 +41,7 @@ func main() {
 }
 
 func run(f service.Flags, axfrOpen bool, poll time.Duration, also []netip.AddrPort) error {
-	return service.Run(context.Background(), service.Config{Name: "dns-primary", Flags: f, Sandbox: sandbox.DNSPrimary},
+	return service.Run(context.Background(), service.Config{Name: "dns-primary", Flags: f, Sandbox: sandbox.DNSPrimary, Remote: gitstore.Locate},
 		func(ctx context.Context, c *service.Chassis) error {
 			var demo func(addr string)
 			var demoDir sandbox.Policy
@@ -60,7 +61,7 @@ func run(f service.Flags, axfrOpen bool, poll time.Duration, also []netip.AddrPo
 				}
 				demo = func(addr string) { printDemo(os.Stdout, addr, remote, key) }
 			}
-			store, err := service.OpenStore(ctx, f, c.Logger)
+			store, err := gitstore.Open(ctx, f, c.Logger)
 			if err != nil {
 				return err
 			}
