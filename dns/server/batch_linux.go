@@ -4,6 +4,7 @@ package server
 
 import (
 	"encoding/binary"
+	"errors"
 	"net"
 	"net/netip"
 	"syscall"
@@ -34,6 +35,10 @@ type mmsgs struct {
 	iov   [batchSize]unix.Iovec
 	names [batchSize]sockaddr
 	bufs  [batchSize][]byte
+	// ctrl holds each message's control data, on a socket bound to the
+	// unspecified address (pktinfo_linux.go): where it was sent to when
+	// read, the source to answer from when sent.
+	ctrl [batchSize][ctrlSize]byte
 }
 
 func (m *mmsgs) init(size int) {
@@ -73,21 +78,28 @@ type batchConn struct {
 	rc      syscall.RawConn
 	answer  func(pkt, out []byte) ([]byte, bool)
 	in, out mmsgs
-	n, next int // messages read, and the next to answer
-	queued  int // answers waiting in out
-	sent    int // answers of out already sent
-	general int // a message for the general path, or -1
+	n, next int  // messages read, and the next to answer
+	queued  int  // answers waiting in out
+	sent    int  // answers of out already sent
+	general int  // a message for the general path, or -1
+	wild    bool // the socket is bound to the unspecified address
 	err     error
 	loopFn  func(fd uintptr) bool // c.loop and c.send, bound once
 	sendFn  func(fd uintptr) bool
 }
 
-func newBatchConn(u *net.UDPConn, answer func(pkt, out []byte) ([]byte, bool)) (*batchConn, error) {
+// newBatchConn runs the fast path on u; wild says that u is bound to
+// the unspecified address, and must report each message's destination
+// (Listen asked for it), for the answer to be sent from it.
+func newBatchConn(u *net.UDPConn, answer func(pkt, out []byte) ([]byte, bool), wild bool) (*batchConn, error) {
+	if wild && !pktinfoOn(u) {
+		return nil, errors.New("the socket does not report destination addresses")
+	}
 	rc, err := u.SyscallConn()
 	if err != nil {
 		return nil, err
 	}
-	c := &batchConn{rc: rc, answer: answer, general: -1}
+	c := &batchConn{rc: rc, answer: answer, general: -1, wild: wild}
 	c.in.init(dns.MaxMsgSize)
 	c.out.init(DefaultUDPSize)
 	c.loopFn, c.sendFn = c.loop, c.send
@@ -95,24 +107,32 @@ func newBatchConn(u *net.UDPConn, answer func(pkt, out []byte) ([]byte, bool)) (
 }
 
 // nextGeneral answers what the fast path can and returns the next message
-// for the general path: its bytes, valid until the next call, and where
-// it came from.
-func (c *batchConn) nextGeneral() ([]byte, netip.AddrPort, error) {
+// for the general path: its bytes, valid until the next call, where it
+// came from, and on a wild socket the control message to answer it with
+// (nil if none).
+func (c *batchConn) nextGeneral() ([]byte, netip.AddrPort, []byte, error) {
 	for {
 		if i := c.general; i >= 0 {
 			c.general = -1
-			return c.in.bufs[i][:c.in.hs[i].n], c.from(i), nil
+			var oob []byte
+			if c.wild {
+				var b [ctrlSize]byte
+				if n := replyControl(c.in.ctrl[i][:c.in.hs[i].hdr.Controllen], b[:]); n > 0 {
+					oob = b[:n:n]
+				}
+			}
+			return c.in.bufs[i][:c.in.hs[i].n], c.from(i), oob, nil
 		}
 		if c.queued > c.sent {
 			c.rc.Write(c.sendFn) // answers a full send buffer held back
 			c.queued, c.sent = 0, 0
 		}
 		if err := c.rc.Read(c.loopFn); err != nil {
-			return nil, netip.AddrPort{}, err
+			return nil, netip.AddrPort{}, nil, err
 		}
 		if err := c.err; err != nil {
 			c.err = nil
-			return nil, netip.AddrPort{}, err
+			return nil, netip.AddrPort{}, nil, err
 		}
 	}
 }
@@ -158,6 +178,10 @@ func (c *batchConn) loop(fd uintptr) bool {
 func (c *batchConn) recv(fd uintptr) bool {
 	for i := range c.in.hs {
 		c.in.hs[i].hdr.Namelen = unix.SizeofSockaddrInet6
+		if c.wild {
+			c.in.hs[i].hdr.Control = &c.in.ctrl[i][0]
+			c.in.hs[i].hdr.SetControllen(ctrlSize)
+		}
 	}
 	for {
 		n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&c.in.hs[0])), batchSize, 0, 0, 0)
@@ -203,6 +227,15 @@ func (c *batchConn) queue(i, n int) {
 	c.out.names[j] = c.in.names[i]
 	c.out.hs[j].hdr.Namelen = c.in.hs[i].hdr.Namelen
 	c.out.iov[j].SetLen(n)
+	if c.wild {
+		h := &c.out.hs[j].hdr
+		h.Control = nil
+		h.SetControllen(0)
+		if l := replyControl(c.in.ctrl[i][:c.in.hs[i].hdr.Controllen], c.out.ctrl[j][:]); l > 0 {
+			h.Control = &c.out.ctrl[j][0]
+			h.SetControllen(l)
+		}
+	}
 	c.queued++
 }
 

@@ -12,10 +12,15 @@ import (
 // here: elsewhere the fast path reads and writes one message at a time.
 type batchConn struct{}
 
-func newBatchConn(*net.UDPConn, func(pkt, out []byte) ([]byte, bool)) (*batchConn, error) {
+func newBatchConn(*net.UDPConn, func(pkt, out []byte) ([]byte, bool), bool) (*batchConn, error) {
 	return nil, errors.New("no batched socket I/O on this platform")
 }
 
-func (*batchConn) nextGeneral() ([]byte, netip.AddrPort, error) {
-	return nil, netip.AddrPort{}, errors.ErrUnsupported
+func (*batchConn) nextGeneral() ([]byte, netip.AddrPort, []byte, error) {
+	return nil, netip.AddrPort{}, nil, errors.ErrUnsupported
 }
+
+// enablePktinfo is a no-op: without batchConn, a socket bound to the
+// unspecified address keeps the general path, which miekg answers from
+// the right address itself.
+func enablePktinfo(*net.UDPConn) error { return errors.ErrUnsupported }

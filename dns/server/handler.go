@@ -132,6 +132,8 @@ func addrPort(a net.Addr) netip.AddrPort {
 	switch a := a.(type) {
 	case *net.UDPAddr:
 		return a.AddrPort()
+	case *replyAddr:
+		return a.AddrPort()
 	case *net.TCPAddr:
 		return a.AddrPort()
 	}

@@ -134,6 +134,11 @@ func Listen(addr string) (net.PacketConn, net.Listener, error) {
 		if err == nil {
 			if u, ok := pc.(*net.UDPConn); ok {
 				u.SetReadBuffer(udpReadBuffer) // best effort, before any sandbox
+				if a, ok := u.LocalAddr().(*net.UDPAddr); ok && a.IP.IsUnspecified() {
+					// For the fast path to answer from each query's
+					// destination (udp.go); without, it stays off.
+					enablePktinfo(u)
+				}
 			}
 			return pc, ln, nil
 		}

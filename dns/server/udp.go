@@ -33,10 +33,13 @@ type fastConn struct {
 }
 
 // fastConn wraps pc for the fast path, or returns pc unchanged when the
-// fast path is off or cannot be used: it writes answers from the
-// socket's own address, so a socket bound to the unspecified address,
-// whose answers need the query's destination address as their source
-// (miekg reads it from the control messages), keeps the general path.
+// fast path is off or cannot be used. A socket bound to the unspecified
+// address must answer each query from the address it was sent to: the
+// batched path does, from the destination the kernel reports with each
+// message (pktinfo_linux.go), for the fast path's answers and, through
+// replyAddr, the general path's. Where it cannot (no batchConn, or a
+// socket that does not report destinations), the socket keeps the
+// general path, where miekg reads the control messages itself.
 func (s *Server) fastConn(pc net.PacketConn) net.PacketConn {
 	u, ok := pc.(*net.UDPConn)
 	if !ok {
@@ -45,12 +48,16 @@ func (s *Server) fastConn(pc net.PacketConn) net.PacketConn {
 	if s.cfg.NoFastPath || fastPath == "off" {
 		return pc
 	}
-	if a, ok := u.LocalAddr().(*net.UDPAddr); !ok || a.IP.IsUnspecified() {
+	a, ok := u.LocalAddr().(*net.UDPAddr)
+	if !ok {
 		return pc
 	}
+	wild := a.IP.IsUnspecified()
 	c := &fastConn{UDPConn: u, s: s}
-	if b, err := newBatchConn(u, s.fastAnswer); err == nil {
+	if b, err := newBatchConn(u, s.fastAnswer, wild); err == nil {
 		c.batch = b
+	} else if wild {
+		return pc
 	} else {
 		c.in, c.out = make([]byte, 65535), make([]byte, DefaultUDPSize)
 	}
@@ -78,9 +85,30 @@ func (c *fastConn) ReadFrom(b []byte) (int, net.Addr, error) {
 }
 
 func (c *fastConn) readBatch(b []byte) (int, net.Addr, error) {
-	pkt, from, err := c.batch.nextGeneral()
+	pkt, from, oob, err := c.batch.nextGeneral()
 	if err != nil {
 		return 0, nil, err
 	}
+	if oob != nil {
+		return copy(b, pkt), &replyAddr{UDPAddr: *net.UDPAddrFromAddrPort(from), oob: oob}, nil
+	}
 	return copy(b, pkt), net.UDPAddrFromAddrPort(from), nil
+}
+
+// replyAddr is where a query to a socket bound to the unspecified
+// address came from, as ReadFrom returns it to the general path, with
+// the control message that makes WriteTo answer it from the address it
+// was sent to.
+type replyAddr struct {
+	net.UDPAddr
+	oob []byte
+}
+
+// WriteTo sends the general path's answers.
+func (c *fastConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if r, ok := addr.(*replyAddr); ok {
+		n, _, err := c.UDPConn.WriteMsgUDP(b, r.oob, &r.UDPAddr)
+		return n, err
+	}
+	return c.UDPConn.WriteTo(b, addr)
 }
