@@ -37,6 +37,7 @@ type options struct {
 	src      string
 	noFast   bool
 	search   bool
+	bind     string
 }
 
 func main() {
@@ -54,6 +55,7 @@ func main() {
 	flag.StringVar(&o.src, "src", ".", "module folder to build dns-primary from")
 	flag.BoolVar(&o.noFast, "no-fast-path", false, "also measure dns-primary built without the fast path")
 	flag.BoolVar(&o.search, "search", true, "search the highest loss-free rate")
+	flag.StringVar(&o.bind, "bind", "127.0.0.1", "address dns-primary listens on (0.0.0.0 or :: for a wildcard socket); dnsperf still asks 127.0.0.1")
 	flag.Parse()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer cancel()
@@ -102,7 +104,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			return fmt.Errorf("build dns-primary: %v\n%s", err, b)
 		}
 	}
-	servers := []server{quercus(o.binary, false)}
+	servers := []server{quercus(o.binary, o.bind, false)}
 	if o.noFast {
 		general := filepath.Join(dir, "dns-primary-general")
 		progress("building dns-primary without the fast path")
@@ -111,7 +113,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		if b, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("build dns-primary: %v\n%s", err, b)
 		}
-		servers = append(servers, quercus(general, true))
+		servers = append(servers, quercus(general, o.bind, true))
 	}
 	for _, p := range []struct {
 		name string

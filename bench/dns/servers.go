@@ -85,13 +85,14 @@ type server struct {
 	metrics bool
 }
 
-func quercus(binary string, general bool) server {
+// quercus runs dns-primary listening on bind (127.0.0.1 or a wildcard).
+func quercus(binary, bind string, general bool) server {
 	name := "dns-primary"
 	if general {
 		name = "dns-primary (general path)"
 	}
 	return server{name: name, metrics: true, command: func(dir string, f *fixture, port, http int) ([]string, error) {
-		return []string{binary, "--remote", f.repo, "--listen", fmt.Sprintf("127.0.0.1:%d", port),
+		return []string{binary, "--remote", f.repo, "--listen", net.JoinHostPort(bind, strconv.Itoa(port)),
 			"--http", fmt.Sprintf("127.0.0.1:%d", http), "--log-level", "warn"}, nil
 	}}
 }
