@@ -7,6 +7,8 @@
 // Plain UDP queries take a fast path (fast.go, udp.go): parsed by hand in
 // the socket's read loop and answered from a bounded cache of answers the
 // general path packed, per zone set, with batched recvmmsg/sendmmsg on
-// Linux. Everything else, and any query the fast path is unsure of, goes
+// Linux; on a socket bound to 0.0.0.0 or :: each answer names its source,
+// the query's destination, in an IP_PKTINFO message (pktinfo_linux.go).
+// Everything else, and any query the fast path is unsure of, goes
 // through miekg/dns and ServeDNS; tests hold both paths to the same bytes.
 package server
