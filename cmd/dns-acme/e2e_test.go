@@ -95,7 +95,7 @@ func TestCertifyThroughPebble(t *testing.T) {
 		"--dns-server", primaryAddr, "--listen", acmeAddr.String(),
 		"--http", fmt.Sprintf("127.0.0.1:%d", httpPort),
 		"--acme-directory", pebble.Directory, "--acme-ca", pebble.CAFile,
-		"--email", "ops@example.com", "--sandbox", "off",
+		"--email", "ops@example.com", // sandboxed: the default
 		// dns-acme serves the zone too: the challenges must reach it.
 		"--check", acmeAddr.String())
 	acme.Env = append(os.Environ(), "QUERCUS_DNS_KEY="+update.Flag(), "QUERCUS_NOTIFY_KEY="+notify.Flag(),

@@ -60,9 +60,8 @@ func TestSecondaryOfDNSPrimary(t *testing.T) {
 	primaryAddr := netip.AddrPortFrom(loop, uint16(peer.FreePort(t)))
 	secondaryAddr := netip.AddrPortFrom(loop, uint16(peer.FreePort(t)))
 	httpPort := peer.FreePort(t)
-	// --sandbox off: in dns-primary's sandbox, sending a NOTIFY is a
-	// system call outside its allowlist (SIGSYS), for its owner to fix.
-	peer.Start(t, filepath.Join(bin, "dns-primary"), "--remote", remote, "--listen", primaryAddr.String(), "--http", "", "--sandbox", "off",
+	// Both sandboxed, as they run in production (the default).
+	peer.Start(t, filepath.Join(bin, "dns-primary"), "--remote", remote, "--listen", primaryAddr.String(), "--http", "",
 		"--also-notify", secondaryAddr.String())
 	peer.WaitTCP(t, primaryAddr.String(), 30*time.Second)
 	peer.Start(t, filepath.Join(bin, "dns-secondary"), "--listen", secondaryAddr.String(), "--http", fmt.Sprintf("127.0.0.1:%d", httpPort),

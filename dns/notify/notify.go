@@ -255,6 +255,7 @@ func (n *Notifier) exchange(ctx context.Context, z *authority.Zone, t Target) (s
 			}
 			return sent, 0, fmt.Errorf("%w to %d messages", errUnanswered, sent)
 		}
+		n.Logger.Debug("notify unanswered, sending again", "zone", z.Origin(), "to", t.Addr.String(), "waited", wait)
 		wait *= 2
 	}
 }
