@@ -20,12 +20,12 @@ import (
 	"net/url"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/quercus-dev/quercus/certify"
 	"github.com/quercus-dev/quercus/certify/issuer"
 	"github.com/quercus-dev/quercus/dns/authority"
+	"github.com/quercus-dev/quercus/dns/dnsaddr"
 	"github.com/quercus-dev/quercus/dns/secondary"
 	"github.com/quercus-dev/quercus/dns/server"
 	"github.com/quercus-dev/quercus/dns/tsig"
@@ -48,7 +48,7 @@ type config struct {
 	acmeCA, email              string
 	accountKey, accountKeySeed string
 	rescan                     time.Duration
-	check                      addrList
+	check                      dnsaddr.List
 }
 
 func main() {
@@ -196,44 +196,12 @@ func run(c config) error {
 		})
 }
 
-// addrList is a flag of comma-separated ADDR[:PORT]s, repeatable.
-type addrList []netip.AddrPort
-
-func (l *addrList) String() string {
-	var s []string
-	for _, a := range *l {
-		s = append(s, a.String())
-	}
-	return strings.Join(s, ",")
-}
-
-func (l *addrList) Set(v string) error {
-	for _, part := range strings.Split(v, ",") {
-		if part = strings.TrimSpace(part); part == "" {
-			continue
-		}
-		a, err := addrPort(part)
-		if err != nil {
-			return err
-		}
-		*l = append(*l, a)
-	}
-	return nil
-}
-
-// addrPort reads ADDR[:PORT], port 53 by default.
+// addrPort reads --dns-server.
 func addrPort(s string) (netip.AddrPort, error) {
 	if s == "" {
 		return netip.AddrPort{}, errors.New("required")
 	}
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap, nil
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("%q: want an IP address, optionally with :PORT", s)
-	}
-	return netip.AddrPortFrom(a, 53), nil
+	return dnsaddr.Parse(s)
 }
 
 // httpClient trusts the system's roots and, if given, those in caFile.

@@ -6,11 +6,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net/netip"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/quercus-dev/quercus/dns/dnsaddr"
 	"github.com/quercus-dev/quercus/dns/primary"
 	"github.com/quercus-dev/quercus/dns/server"
 	"github.com/quercus-dev/quercus/sandbox"
@@ -24,7 +23,7 @@ func main() {
 	f.Register(fs, service.Flags{Listen: "127.0.0.1:5353", HTTP: "127.0.0.1:9153"})
 	axfrOpen := fs.Bool("axfr-open", false, "allow zone transfers without TSIG")
 	poll := fs.Duration("poll", 0, "also fetch the remote this often (0: only on NOTIFY, /git-hook or restart)")
-	var also addrList
+	var also dnsaddr.List
 	fs.Var(&also, "also-notify", "also send NOTIFY to these ADDR[:PORT]s (comma-separated, repeatable), on top of each zone's name servers and _transfer key secondaries")
 	if err := service.Parse(fs, os.Args[1:], os.Getenv,
 		"Without --remote, dns-primary creates a demo repository in a temporary folder,",
@@ -40,7 +39,7 @@ func main() {
 	}
 }
 
-func run(f service.Flags, axfrOpen bool, poll time.Duration, also []netip.AddrPort) error {
+func run(f service.Flags, axfrOpen bool, poll time.Duration, also dnsaddr.List) error {
 	return service.Run(context.Background(), service.Config{Name: "dns-primary", Flags: f, Sandbox: sandbox.DNSPrimary, Remote: gitstore.Locate},
 		func(ctx context.Context, c *service.Chassis) error {
 			var demo func(addr string)
@@ -94,35 +93,4 @@ func run(f service.Flags, axfrOpen bool, poll time.Duration, also []netip.AddrPo
 			}
 			return p.Serve(ctx, pc, ln)
 		})
-}
-
-// addrList is a flag of comma-separated ADDR[:PORT]s; the port defaults
-// to 53.
-type addrList []netip.AddrPort
-
-func (l *addrList) String() string {
-	var s []string
-	for _, a := range *l {
-		s = append(s, a.String())
-	}
-	return strings.Join(s, ",")
-}
-
-func (l *addrList) Set(v string) error {
-	for _, part := range strings.Split(v, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		if ap, err := netip.ParseAddrPort(part); err == nil {
-			*l = append(*l, ap)
-			continue
-		}
-		a, err := netip.ParseAddr(part)
-		if err != nil {
-			return fmt.Errorf("%q: want ADDR or ADDR:PORT", part)
-		}
-		*l = append(*l, netip.AddrPortFrom(a, 53))
-	}
-	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/quercus-dev/quercus/dns/dnsaddr"
 	"github.com/quercus-dev/quercus/dns/secondary"
 	"github.com/quercus-dev/quercus/dns/tsig"
 )
@@ -51,7 +52,7 @@ func (z *zoneFlags) zones() ([]secondary.ZoneConfig, error) {
 			if open < 0 || out[open].Primary.IsValid() {
 				return nil, fmt.Errorf("--primary %s: give it after its --zone, once", it.value)
 			}
-			ap, err := parseAddr(it.value)
+			ap, err := dnsaddr.Parse(strings.TrimSpace(it.value))
 			if err != nil {
 				return nil, fmt.Errorf("--primary: %w", err)
 			}
@@ -80,19 +81,6 @@ func (z *zoneFlags) zones() ([]secondary.ZoneConfig, error) {
 	return out, nil
 }
 
-// parseAddr reads ADDR or ADDR:PORT; the port defaults to 53.
-func parseAddr(s string) (netip.AddrPort, error) {
-	s = strings.TrimSpace(s)
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap, nil
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("%q: want ADDR or ADDR:PORT", s)
-	}
-	return netip.AddrPortFrom(a, 53), nil
-}
-
 // keyList is a repeatable NAME:ALG:SECRET flag.
 type keyList []tsig.Key
 
@@ -104,30 +92,5 @@ func (l *keyList) Set(s string) error {
 		return err
 	}
 	*l = append(*l, k)
-	return nil
-}
-
-// addrList is a flag of comma-separated ADDR[:PORT]s, repeatable.
-type addrList []netip.AddrPort
-
-func (l *addrList) String() string {
-	var s []string
-	for _, a := range *l {
-		s = append(s, a.String())
-	}
-	return strings.Join(s, ",")
-}
-
-func (l *addrList) Set(v string) error {
-	for _, part := range strings.Split(v, ",") {
-		if strings.TrimSpace(part) == "" {
-			continue
-		}
-		ap, err := parseAddr(part)
-		if err != nil {
-			return err
-		}
-		*l = append(*l, ap)
-	}
 	return nil
 }

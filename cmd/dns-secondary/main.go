@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 
+	"github.com/quercus-dev/quercus/dns/dnsaddr"
 	"github.com/quercus-dev/quercus/dns/secondary"
 	"github.com/quercus-dev/quercus/dns/server"
 	"github.com/quercus-dev/quercus/dns/tsig"
@@ -36,7 +37,7 @@ func main() {
 	fs.Var(value{&zf, "key"}, "key", "`NAME:ALG:SECRET` TSIG key signing the transfers of the --zone before it; alone, a robur-style key <primary-ip>.<secondary-ip>._transfer.<zone> that names the zone and its primary (repeatable)")
 	var keys keyList
 	fs.Var(&keys, "transfer-key", "`NAME:ALG:SECRET` TSIG key our own secondaries transfer with (repeatable); _transfer keys naming a secondary address are also notified")
-	var also addrList
+	var also dnsaddr.List
 	fs.Var(&also, "also-notify", "also send NOTIFY to these `ADDR[:PORT]`s (comma-separated, repeatable) for every new serial")
 	if err := service.Parse(fs, os.Args[1:], os.Getenv,
 		"Zones are configured by flags and held in memory only:",
@@ -62,7 +63,7 @@ func main() {
 	}
 }
 
-func run(f service.Flags, zones []secondary.ZoneConfig, keys keyList, also addrList) error {
+func run(f service.Flags, zones []secondary.ZoneConfig, keys keyList, also dnsaddr.List) error {
 	// TCP only to the primaries, for transfers.
 	var primaries sandbox.Policy
 	for _, z := range zones {
