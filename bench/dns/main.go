@@ -21,6 +21,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/quercus-dev/quercus/bench/internal/benchproc"
 )
 
 type options struct {
@@ -205,7 +207,7 @@ func measure(ctx context.Context, s server, f *fixture, o options) (result, erro
 			return r, err
 		}
 	}
-	r.rss, r.pss, err = memory(p.pid())
+	r.rss, r.pss, err = benchproc.Memory(p.pid())
 	return r, err
 }
 
@@ -265,7 +267,7 @@ func bigMemory(ctx context.Context, s server, f *fixture, queries string) (rss, 
 	if _, err := dnsperf(ctx, p.port, queries, 20000, 2*time.Second); err != nil {
 		return 0, 0, err
 	}
-	return memory(p.pid())
+	return benchproc.Memory(p.pid())
 }
 
 func medianResult(rs []result) result {

@@ -19,6 +19,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/quercus-dev/quercus/bench/dns/workload"
+	"github.com/quercus-dev/quercus/bench/internal/benchproc"
 )
 
 // fixture is the zone as a file (for the peers) and as a bare git
@@ -174,10 +175,10 @@ func startServer(ctx context.Context, s server, f *fixture) (*proc, error) {
 		return nil, err
 	}
 	p := &proc{dir: dir, exited: make(chan error, 1), hasM: s.metrics}
-	if p.port, err = freePort(); err != nil {
+	if p.port, err = benchproc.FreePort(); err != nil {
 		return nil, err
 	}
-	if p.http, err = freePort(); err != nil {
+	if p.http, err = benchproc.FreePort(); err != nil {
 		return nil, err
 	}
 	args, err := s.command(dir, f, p.port, p.http)
@@ -311,7 +312,7 @@ func dnsperf(ctx context.Context, port int, queries string, rate int, d time.Dur
 func cpuTime(pid int) (time.Duration, error) {
 	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
 	var total time.Duration
-	for _, p := range append([]int{pid}, descendants(pid)...) {
+	for _, p := range append([]int{pid}, benchproc.Descendants(pid)...) {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
 		if err != nil {
 			if p != pid && errors.Is(err, os.ErrNotExist) {
@@ -333,86 +334,4 @@ func cpuTime(pid int) (time.Duration, error) {
 		total += time.Duration(u+st) * tick
 	}
 	return total, nil
-}
-
-// memory sums VmRSS and Pss over pid and its descendants, in bytes: nsd
-// forks after loading, and PSS counts the pages its processes share once.
-func memory(pid int) (rss, pss int64, err error) {
-	for _, p := range append([]int{pid}, descendants(pid)...) {
-		status, err1 := os.ReadFile(fmt.Sprintf("/proc/%d/status", p))
-		rollup, err2 := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", p))
-		if err := errors.Join(err1, err2); err != nil {
-			if p != pid && errors.Is(err, os.ErrNotExist) {
-				continue
-			}
-			return 0, 0, err
-		}
-		r, err1 := kBField(string(status), "VmRSS:")
-		s, err2 := kBField(string(rollup), "Pss:")
-		if err := errors.Join(err1, err2); err != nil {
-			return 0, 0, err
-		}
-		rss, pss = rss+r, pss+s
-	}
-	return rss, pss, nil
-}
-
-// descendants lists the processes below pid.
-func descendants(pid int) []int {
-	children := map[int][]int{}
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) < 2 {
-			continue
-		}
-		if ppid, err := strconv.Atoi(f[1]); err == nil {
-			children[ppid] = append(children[ppid], p)
-		}
-	}
-	var out []int
-	for queue := []int{pid}; len(queue) > 0; queue = queue[1:] {
-		out = append(out, children[queue[0]]...)
-		queue = append(queue, children[queue[0]]...)
-	}
-	return out
-}
-
-func kBField(text, name string) (int64, error) {
-	for line := range strings.Lines(text) {
-		if rest, ok := strings.CutPrefix(line, name); ok {
-			if f := strings.Fields(rest); len(f) == 2 && f[1] == "kB" {
-				n, err := strconv.ParseInt(f[0], 10, 64)
-				return n * 1024, err
-			}
-		}
-	}
-	return 0, fmt.Errorf("no %s line", name)
-}
-
-// freePort returns a loopback port that was free for TCP and UDP a moment ago.
-func freePort() (int, error) {
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port, nil
-		}
-	}
-	return 0, errors.New("no free port")
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/quercus-dev/quercus/bench/internal/benchproc"
 	"github.com/quercus-dev/quercus/dns/tsig"
 )
 
@@ -110,7 +111,7 @@ func measureUpdates(ctx context.Context, name string, start func(dir string, por
 		return updateRun{}, err
 	}
 	defer os.RemoveAll(dir)
-	port, err := freePort()
+	port, err := benchproc.FreePort()
 	if err != nil {
 		return updateRun{}, err
 	}
