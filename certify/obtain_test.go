@@ -13,7 +13,7 @@ import (
 
 	"github.com/quercus-dev/quercus/certify"
 	"github.com/quercus-dev/quercus/dns/primary"
-	"github.com/quercus-dev/quercus/dns/server"
+	"github.com/quercus-dev/quercus/dns/primary/primarytest"
 	"github.com/quercus-dev/quercus/dns/tsig"
 	"github.com/quercus-dev/quercus/kv"
 	"github.com/quercus-dev/quercus/kv/mem"
@@ -33,19 +33,8 @@ func startPrimary(t *testing.T) certify.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := primary.New(ctx, primary.Config{Store: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, ln, err := server.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { p.Serve(sctx, pc, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return certify.Server{Addr: pc.LocalAddr().String(), Key: key}
+	_, addr := primarytest.Start(t, primary.Config{Store: store})
+	return certify.Server{Addr: addr, Key: key}
 }
 
 // TestObtainPublishesOneRequest: without an issuer Obtain waits until its

@@ -17,6 +17,7 @@ import (
 	"github.com/quercus-dev/quercus/certify/issuer"
 	"github.com/quercus-dev/quercus/dns/authority"
 	"github.com/quercus-dev/quercus/dns/primary"
+	"github.com/quercus-dev/quercus/dns/primary/primarytest"
 	"github.com/quercus-dev/quercus/dns/secondary"
 	"github.com/quercus-dev/quercus/dns/server"
 	"github.com/quercus-dev/quercus/dns/tsig"
@@ -77,19 +78,8 @@ func startPrimary(t *testing.T, notifyPort uint16) (string, tsig.Key, tsig.Key) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := primary.New(ctx, primary.Config{Store: store, NotifyPort: int(notifyPort), Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, ln, err := server.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { p.Serve(sctx, pc, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return pc.LocalAddr().String(), key, notifyKey
+	_, addr := primarytest.Start(t, primary.Config{Store: store, NotifyPort: int(notifyPort), Logger: testLogger(t)})
+	return addr, key, notifyKey
 }
 
 func testLogger(t *testing.T) *slog.Logger {

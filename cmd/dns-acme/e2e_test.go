@@ -19,7 +19,7 @@ import (
 
 	"github.com/quercus-dev/quercus/certify"
 	"github.com/quercus-dev/quercus/dns/primary"
-	"github.com/quercus-dev/quercus/dns/server"
+	"github.com/quercus-dev/quercus/dns/primary/primarytest"
 	"github.com/quercus-dev/quercus/dns/tsig"
 	"github.com/quercus-dev/quercus/internal/peer"
 	"github.com/quercus-dev/quercus/kv"
@@ -70,19 +70,7 @@ func TestCertifyThroughPebble(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := primary.New(ctx, primary.Config{Store: store, NotifyPort: acmePort})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, ln, err := server.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { p.Serve(sctx, pc, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	primaryAddr := pc.LocalAddr().String()
+	_, primaryAddr := primarytest.Start(t, primary.Config{Store: store, NotifyPort: acmePort})
 
 	// Certificates of 15 seconds, due after 10: dns-acme must renew one
 	// while the test watches, on its own timer.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/quercus-dev/quercus/certify"
 	"github.com/quercus-dev/quercus/dns/primary"
-	"github.com/quercus-dev/quercus/dns/server"
+	"github.com/quercus-dev/quercus/dns/primary/primarytest"
 	"github.com/quercus-dev/quercus/dns/tsig"
 	"github.com/quercus-dev/quercus/kv"
 	"github.com/quercus-dev/quercus/kv/mem"
@@ -56,21 +56,10 @@ func TestCertifyWaits(t *testing.T) {
 		tx.Put("example.com", []byte("$ORIGIN example.com.\n@ 300 SOA ns1 h 1 3600 900 1209600 300\n@ 300 NS ns1\nns1 300 A 127.0.0.1\n"))
 		return tx.Put("example.com._keys", []byte(key.Record()+"\n"))
 	})
-	p, err := primary.New(ctx, primary.Config{Store: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, ln, err := server.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { p.Serve(sctx, pc, ln); close(done) }()
-	defer func() { cancel(); <-done }()
+	_, addr := primarytest.Start(t, primary.Config{Store: store})
 
 	out := t.TempDir()
-	r := quercus(t, map[string]string{"QUERCUS_DNS_KEY": key.Flag()}, "certify", "--server", pc.LocalAddr().String(),
+	r := quercus(t, map[string]string{"QUERCUS_DNS_KEY": key.Flag()}, "certify", "--server", addr,
 		"--hostname", "www.example.com", "--wait", "2s", "--out", out)
 	if r.code != exitFail || !strings.Contains(r.stderr, "no certificate within 2s") {
 		t.Errorf("status %d, stderr %q", r.code, r.stderr)
@@ -78,7 +67,7 @@ func TestCertifyWaits(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "cert.pem")); err == nil {
 		t.Error("cert.pem written without a certificate")
 	}
-	srv := certify.Server{Addr: pc.LocalAddr().String(), Key: key}
+	srv := certify.Server{Addr: addr, Key: key}
 	pub, err := srv.Published(ctx, "www.example.com")
 	if err != nil {
 		t.Fatal(err)

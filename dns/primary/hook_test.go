@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/quercus-dev/quercus/dns/primary"
+	"github.com/quercus-dev/quercus/dns/primary/primarytest"
 	"github.com/quercus-dev/quercus/kv/mem"
 )
 
@@ -53,7 +54,7 @@ func TestGitHook(t *testing.T) {
 	}
 
 	// An accepted hook makes the serving loop load the new head.
-	serve(t, p)
+	primarytest.Serve(t, p)
 	write(t, store, "example.com", strings.Replace(strings.Replace(goodZone, "192.0.2.1", "192.0.2.42", 1), "hostmaster 1", "hostmaster 2", 1))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/git-hook?secret=s3cret", nil))
 	deadline := time.Now().Add(5 * time.Second)

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/quercus-dev/quercus/dns/primary"
+	"github.com/quercus-dev/quercus/dns/primary/primarytest"
 	"github.com/quercus-dev/quercus/dns/tsig"
 	"github.com/quercus-dev/quercus/internal/peer"
 	kvgit "github.com/quercus-dev/quercus/kv/git"
@@ -50,7 +51,7 @@ func startPrimary(t testing.TB) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := serve(t, p)
+	addr := primarytest.Serve(t, p)
 
 	hs := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})}
 	hl, err := net.Listen("tcp", "127.0.0.1:0")

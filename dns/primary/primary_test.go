@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/quercus-dev/quercus/dns/primary"
-	"github.com/quercus-dev/quercus/dns/server"
 	"github.com/quercus-dev/quercus/internal/dnstest"
 	"github.com/quercus-dev/quercus/kv"
 	"github.com/quercus-dev/quercus/kv/mem"
@@ -152,21 +151,6 @@ func TestBadZoneNeverServed(t *testing.T) {
 	if z := p.Zones().Zone("example.org."); z == nil {
 		t.Error("the good zone beside it is not served")
 	}
-}
-
-// serve runs p on a loopback port until the test ends and returns the
-// address it answers DNS on.
-func serve(t testing.TB, p *primary.Primary) string {
-	t.Helper()
-	pc, ln, err := server.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { p.Serve(sctx, pc, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return pc.LocalAddr().String()
 }
 
 // TestSerialRaised: records changed without a serial increase are served

@@ -11,6 +11,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/quercus-dev/quercus/dns/primary"
+	"github.com/quercus-dev/quercus/dns/primary/primarytest"
 	"github.com/quercus-dev/quercus/internal/peer"
 	"github.com/quercus-dev/quercus/kv"
 	kvgit "github.com/quercus-dev/quercus/kv/git"
@@ -68,7 +69,7 @@ func TestUpdateRechecksPrerequisitesAfterRace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := serve(t, p)
+	addr := primarytest.Serve(t, p)
 
 	// "www exists as a CNAME" held when the primary last read the head.
 	m := new(dns.Msg)
