@@ -33,16 +33,6 @@ $TTL 300
 ns1  A   127.0.0.1
 `
 
-// build compiles the named commands of this module into a folder.
-func build(t *testing.T, cmds ...string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, c := range cmds {
-		peer.Run(t, "../..", "go", "build", "-o", filepath.Join(dir, c), "./cmd/"+c)
-	}
-	return dir
-}
-
 // TestCertifyThroughPebble: quercus certify publishes a CSR for a name,
 // its wildcard and www through dns-primary; dns-acme hears the NOTIFY,
 // solves Pebble's DNS-01 challenges through UPDATEs and publishes the
@@ -53,7 +43,7 @@ func build(t *testing.T, cmds ...string) string {
 func TestCertifyThroughPebble(t *testing.T) {
 	peer.Require(t, "pebble")
 	ctx := context.Background()
-	bin := build(t, "dns-acme", "quercus")
+	bin := peer.Build(t, "dns-acme", "quercus")
 
 	// The primary, in-process: example.com with an update key for
 	// dns-acme and quercus certify, and the _transfer key naming dns-acme

@@ -23,23 +23,13 @@ import (
 	kvgit "github.com/quercus-dev/quercus/kv/git"
 )
 
-// build compiles the named commands of this module into a folder.
-func build(t *testing.T, cmds ...string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, c := range cmds {
-		peer.Run(t, "../..", "go", "build", "-o", filepath.Join(dir, c), "./cmd/"+c)
-	}
-	return dir
-}
-
 // TestKnotSecondaryFollowsGitPush: knotd is a TSIG secondary of
 // dns-primary; a change pushed with git and announced with quercus notify
 // reaches knotd by IXFR, and so do dynamic updates.
 func TestKnotSecondaryFollowsGitPush(t *testing.T) {
 	peer.Require(t, "git", "knotd", "nsupdate")
 	ctx := context.Background()
-	bin := build(t, "dns-primary", "quercus")
+	bin := peer.Build(t, "dns-primary", "quercus")
 
 	// The repository: the demo zones, plus a transfer key for knotd.
 	dir := t.TempDir()

@@ -27,10 +27,7 @@ import (
 func TestSecondaryOfDNSPrimary(t *testing.T) {
 	peer.Require(t, "git", "nsupdate")
 	ctx := context.Background()
-	bin := t.TempDir()
-	for _, c := range []string{"dns-primary", "dns-secondary"} {
-		peer.Run(t, "../..", "go", "build", "-o", filepath.Join(bin, c), "./cmd/"+c)
-	}
+	bin := peer.Build(t, "dns-primary", "dns-secondary")
 
 	dir := t.TempDir()
 	remote, update, err := primary.Demo(ctx, dir)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -123,4 +124,16 @@ func Run(t testing.TB, dir, name string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// Build compiles the named commands of this module (cmd/<name>) into a
+// temporary folder and returns it: end-to-end tests run the real binaries.
+func Build(t testing.TB, cmds ...string) string {
+	t.Helper()
+	root := strings.TrimSpace(Run(t, "", "go", "list", "-m", "-f", "{{.Dir}}"))
+	dir := t.TempDir()
+	for _, c := range cmds {
+		Run(t, root, "go", "build", "-o", filepath.Join(dir, c), "./cmd/"+c)
+	}
+	return dir
 }
