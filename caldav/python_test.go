@@ -25,10 +25,7 @@ func TestPythonCaldav(t *testing.T) {
 	t.Logf("session:\n%s", out)
 
 	log := peer.Run(t, remote, "git", "log", "--reverse", "--format=%an <%ae>|%s")
-	var got []string
-	for _, line := range strings.Split(strings.TrimSpace(log), "\n")[1:] { // after the seeding commit
-		got = append(got, line)
-	}
+	got := strings.Split(strings.TrimSpace(log), "\n")[1:] // after the seeding commit
 	const who = "test <test@caldav.invalid>|"
 	want := []string{
 		who + "MKCALENDAR /calendars/test/work/",

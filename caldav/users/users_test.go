@@ -71,7 +71,7 @@ func TestDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !d.Authenticate("alice", "pw") || !d.Authenticate("alice", "pw") || d.Authenticate("alice", "pw2") || d.Authenticate("carol", "pw") {
+	if !d.Authenticate("alice", "pw") || !d.Authenticate("bob", "pw2") || d.Authenticate("alice", "pw2") || d.Authenticate("carol", "pw") {
 		t.Errorf("Authenticate gives wrong answers")
 	}
 	if len(d.Problems) != 1 || d.User("broken") != nil {
