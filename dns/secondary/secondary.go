@@ -279,13 +279,24 @@ func (s *Secondary) swap(z *authority.Zone) {
 	s.zones.Store(s.zones.Load().With(z))
 }
 
+// Bounds on one check, whatever the primary does: each read has its own
+// time-out, but a primary trickling a transfer out message by message
+// must not hold the zone's timers (and so its expiry) back for long, as
+// BIND's max-transfer-time-in bounds it.
+const (
+	soaTimeout      = 30 * time.Second
+	transferTimeout = 15 * time.Minute
+)
+
 // check asks the primary for the zone's SOA and transfers the zone if
 // its serial is newer, then sets the next check.
 func (s *Secondary) check(ctx context.Context, z *zoneState) {
 	origin := z.cfg.Origin
 	req := xfr.Request{Zone: origin, Server: z.cfg.Primary, Key: z.cfg.Key, Have: z.good}
 	if z.good != nil {
-		soa, err := s.client.SOA(ctx, req)
+		sctx, cancel := context.WithTimeout(ctx, soaTimeout)
+		soa, err := s.client.SOA(sctx, req)
+		cancel()
 		if err != nil {
 			s.metrics.checks.WithLabelValues(origin, "error").Inc()
 			s.failed(ctx, z, "SOA query failed", err)
@@ -300,7 +311,9 @@ func (s *Secondary) check(ctx context.Context, z *zoneState) {
 			return
 		}
 	}
-	res, err := s.client.Transfer(ctx, req)
+	tctx, cancel := context.WithTimeout(ctx, transferTimeout)
+	res, err := s.client.Transfer(tctx, req)
+	cancel()
 	if err != nil {
 		kind := xfr.AXFR
 		if z.good != nil {
@@ -353,8 +366,15 @@ func (s *Secondary) check(ctx context.Context, z *zoneState) {
 
 // accept checks a transferred version and indexes it.
 func (s *Secondary) accept(z *zoneState, records []dns.RR) (*authority.Zone, error) {
+	var soa *dns.SOA
+	if len(records) > 0 {
+		soa, _ = records[0].(*dns.SOA)
+	}
+	if soa == nil {
+		return nil, errors.New("the transfer does not start with the zone's SOA")
+	}
 	if z.good != nil {
-		if have, got := z.good.SOA().Serial, records[0].(*dns.SOA).Serial; zone.SerialLess(got, have) {
+		if have, got := z.good.SOA().Serial, soa.Serial; zone.SerialLess(got, have) {
 			return nil, fmt.Errorf("serial %d is older than ours, %d", got, have)
 		}
 	}

@@ -77,6 +77,9 @@ func (c *collector) add(rrs []dns.RR) error {
 			if soa.Serial != c.final.Serial {
 				return c.fail("the zone ends with serial %d, it started with %d", soa.Serial, c.final.Serial)
 			}
+			if c.n == 2 {
+				c.records = []dns.RR{c.final} // a zone of its SOA alone
+			}
 			c.done = true
 		default:
 			if c.n == 2 {

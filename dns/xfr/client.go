@@ -23,7 +23,8 @@ const (
 	DefaultMaxBytes = zone.MaxSize
 )
 
-// ErrTooLarge is a transfer larger than Client.MaxBytes.
+// ErrTooLarge is a transfer larger than Client.MaxBytes, counting its
+// names uncompressed.
 var ErrTooLarge = errors.New("xfr: transfer larger than the limit")
 
 // RcodeError is an answer whose rcode is not NOERROR.
@@ -56,7 +57,8 @@ type Client struct {
 	// Timeout bounds the connection set-up and every read and write.
 	// Default DefaultTimeout.
 	Timeout time.Duration
-	// MaxBytes bounds the bytes of one transfer. Default DefaultMaxBytes.
+	// MaxBytes bounds the bytes of one transfer, names counted
+	// uncompressed. Default DefaultMaxBytes.
 	MaxBytes int
 	// Now is the clock for TSIG. Default time.Now.
 	Now func() time.Time
@@ -335,6 +337,11 @@ func (ex *exchange) read(op string) (*dns.Msg, error) {
 	m := new(dns.Msg)
 	if err := m.Unpack(raw); err != nil {
 		return nil, &FormatError{Op: op, Reason: "unreadable answer: " + err.Error()}
+	}
+	// Names compressed to 2-byte pointers unpack into whole strings:
+	// count what the records take once unpacked, not only the wire.
+	if ex.bytes += m.Len() - len(raw); ex.bytes > max {
+		return nil, fmt.Errorf("%w (%d bytes, names uncompressed)", ErrTooLarge, max)
 	}
 	if m.Id != ex.id || !m.Response {
 		return nil, &FormatError{Op: op, Reason: reasonID}

@@ -125,6 +125,21 @@ func TestTransfers(t *testing.T) {
 	if res, err := c.Transfer(ctx, req); err != nil || res.Kind != xfr.AXFR || len(res.Records) != len(v3.Records()) {
 		t.Fatalf("IXFR from an unknown serial: %v, %v", res, err)
 	}
+
+	// A zone of its SOA alone (SOA, SOA on the wire) is that one record,
+	// whether asked by AXFR or by an IXFR the primary cannot answer.
+	bare, err := authority.New("example.com.", []dns.RR{version(t, 5, 0).SOA()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.zone.Store(bare)
+	for _, have := range []*authority.Zone{nil, v1} {
+		req.Have = have
+		res, err := c.Transfer(ctx, req)
+		if err != nil || res.Kind != xfr.AXFR || len(res.Records) != 1 || res.Records[0].(*dns.SOA).Serial != 5 {
+			t.Fatalf("a zone of its SOA alone, holding %v: %v, %v", have != nil, res, err)
+		}
+	}
 }
 
 func TestTransferErrors(t *testing.T) {
