@@ -123,8 +123,9 @@ func TestRequest(t *testing.T) {
 		names   []string // nil: an error
 		problem string
 	}{
-		{"SANs", "www.example.com.", [][]byte{good}, []string{"example.com", "www.example.com"}, ""},
-		{"any of the names", "example.com.", [][]byte{good}, []string{"example.com", "www.example.com"}, ""},
+		{"SANs at their top name", "example.com.", [][]byte{good}, []string{"example.com", "www.example.com"}, ""},
+		{"a name above the host", "www.example.com.", [][]byte{good}, nil, ProblemWrongHost},
+		{"a sibling of the host", "a.example.com.", [][]byte{csr(&x509.CertificateRequest{DNSNames: []string{"a.example.com", "b.example.com"}})}, nil, ProblemWrongHost},
 		{"common name only", "mail.example.com.", [][]byte{csr(&x509.CertificateRequest{Subject: pkix.Name{CommonName: "Mail.Example.com"}})}, []string{"mail.example.com"}, ""},
 		{"wildcard at its base", "example.com.", [][]byte{csr(&x509.CertificateRequest{DNSNames: []string{"*.example.com"}})}, []string{"*.example.com"}, ""},
 		{"none", "www.example.com.", nil, nil, ProblemMissing},

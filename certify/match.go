@@ -3,6 +3,8 @@ package certify
 import (
 	"crypto"
 	"crypto/x509"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -115,4 +117,27 @@ func parse(t *dns.TLSA) *x509.Certificate {
 		return nil
 	}
 	return c
+}
+
+// Host is where a request for names is published: the one name, less any
+// "*.", that every name is at or below. A request may only name the host's
+// subtree, which is what a key with update rights at the host may claim;
+// names without such a top (two siblings) have no host.
+func Host(names []string) (string, error) {
+	names = normalize(names)
+	if len(names) == 0 {
+		return "", errors.New("no host names")
+	}
+	host := ""
+	for _, n := range names {
+		if n = strings.TrimPrefix(n, "*."); host == "" || len(n) < len(host) {
+			host = n
+		}
+	}
+	for _, n := range names {
+		if n = strings.TrimPrefix(n, "*."); n != host && !strings.HasSuffix(n, "."+host) {
+			return "", fmt.Errorf("%s is not at or below %s: a request's names must share a top name, where it is published", n, host)
+		}
+	}
+	return host, nil
 }

@@ -141,7 +141,10 @@ func Obtain(ctx context.Context, cfg Config) (*Cert, error) {
 			return nil, fmt.Errorf("%s is outside zone %s, which the key %s updates", n, zone, cfg.Server.Key.Name)
 		}
 	}
-	host := strings.TrimPrefix(strings.TrimSuffix(strings.ToLower(cfg.Hostnames[0]), "."), "*.")
+	host, err := Host(names)
+	if err != nil {
+		return nil, err
+	}
 	key := cfg.Key
 	if key == nil {
 		var err error

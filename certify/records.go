@@ -142,7 +142,7 @@ const (
 	ProblemMissing   = "missing"          // no request
 	ProblemSeveral   = "several_requests" // more than one
 	ProblemMalformed = "malformed"        // not a valid CSR
-	ProblemWrongHost = "wrong_host"       // its names do not include the record's host
+	ProblemWrongHost = "wrong_host"       // its names are not the record's host and names below it
 	ProblemOutOfZone = "outside_zone"     // a name outside the zone (the issuer's check)
 )
 
@@ -183,13 +183,13 @@ func (p *Published) Request() (*x509.CertificateRequest, error) {
 	if err != nil {
 		return nil, &RequestError{Host: p.Host, Problem: ProblemMalformed, Reason: "malformed CSR", Err: err}
 	}
-	base := strings.TrimSuffix(p.Host, ".")
-	for _, n := range Names(csr) {
-		if strings.TrimPrefix(n, "*.") == base {
-			return csr, nil
-		}
+	// Only names at or below the record's host: whoever may write there
+	// may not claim names elsewhere in the zone.
+	host, err := Host(Names(csr))
+	if err != nil || host != strings.ToLower(strings.TrimSuffix(p.Host, ".")) {
+		return nil, &RequestError{Host: p.Host, Problem: ProblemWrongHost, Reason: fmt.Sprintf("the CSR is for %s, not for the host its record is at and names below it", strings.Join(Names(csr), ", "))}
 	}
-	return nil, &RequestError{Host: p.Host, Problem: ProblemWrongHost, Reason: fmt.Sprintf("the CSR is for %s, which does not include the host its record is at", strings.Join(Names(csr), ", "))}
+	return csr, nil
 }
 
 // ParseRequest parses a DER CSR and checks its signature and names.
