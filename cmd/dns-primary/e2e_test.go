@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,11 +15,8 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/quercus-dev/quercus/dns/primary"
-	"github.com/quercus-dev/quercus/dns/tsig"
+	"github.com/quercus-dev/quercus/dns/primary/primarytest"
 	"github.com/quercus-dev/quercus/internal/peer"
-	"github.com/quercus-dev/quercus/kv"
-	kvgit "github.com/quercus-dev/quercus/kv/git"
 )
 
 // TestKnotSecondaryFollowsGitPush: knotd is a TSIG secondary of
@@ -28,33 +24,11 @@ import (
 // reaches knotd by IXFR, and so do dynamic updates.
 func TestKnotSecondaryFollowsGitPush(t *testing.T) {
 	peer.Require(t, "git", "knotd", "nsupdate")
-	ctx := context.Background()
 	bin := peer.Build(t, "dns-primary", "quercus")
 
 	// The repository: the demo zones, plus a transfer key for knotd.
 	dir := t.TempDir()
-	remote, update, err := primary.Demo(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	xfr, err := tsig.Generate("127.0.0.1.127.0.0.1._transfer.example.com.", dns.HmacSHA256, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := kvgit.Open(ctx, kvgit.Config{Remote: remote})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = store.Batch(ctx, kv.Commit{Message: "a transfer key for knotd"}, func(tx kv.Txn) error {
-		keys, err := tx.Get("example.com._keys")
-		if err != nil {
-			return err
-		}
-		return tx.Put("example.com._keys", append(keys, xfr.Record()+"\n"...))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	remote, update, xfr := primarytest.Demo(t, dir)
 
 	port, httpPort := peer.FreePort(t), peer.FreePort(t)
 	primaryAddr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))

@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -14,11 +13,8 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/quercus-dev/quercus/dns/primary"
-	"github.com/quercus-dev/quercus/dns/tsig"
+	"github.com/quercus-dev/quercus/dns/primary/primarytest"
 	"github.com/quercus-dev/quercus/internal/peer"
-	"github.com/quercus-dev/quercus/kv"
-	kvgit "github.com/quercus-dev/quercus/kv/git"
 )
 
 // TestSecondaryOfDNSPrimary runs both binaries: dns-secondary transfers
@@ -26,32 +22,10 @@ import (
 // update on the primary reaches it through NOTIFY and IXFR.
 func TestSecondaryOfDNSPrimary(t *testing.T) {
 	peer.Require(t, "git", "nsupdate")
-	ctx := context.Background()
 	bin := peer.Build(t, "dns-primary", "dns-secondary")
 
 	dir := t.TempDir()
-	remote, update, err := primary.Demo(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	xfr, err := tsig.Generate("127.0.0.1.127.0.0.1._transfer.example.com.", dns.HmacSHA256, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := kvgit.Open(ctx, kvgit.Config{Remote: remote})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = store.Batch(ctx, kv.Commit{Message: "a transfer key for the secondary"}, func(tx kv.Txn) error {
-		keys, err := tx.Get("example.com._keys")
-		if err != nil {
-			return err
-		}
-		return tx.Put("example.com._keys", append(keys, xfr.Record()+"\n"...))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	remote, update, xfr := primarytest.Demo(t, dir)
 
 	loop := netip.MustParseAddr("127.0.0.1")
 	primaryAddr := netip.AddrPortFrom(loop, uint16(peer.FreePort(t)))
