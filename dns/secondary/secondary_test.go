@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -97,19 +96,7 @@ www  A   192.0.2.%d
 
 func version(t testing.TB, serial int, extra string) *authority.Zone {
 	t.Helper()
-	zp := dns.NewZoneParser(strings.NewReader(fmt.Sprintf(zoneText, serial, serial, extra)), "example.com.", "")
-	var rrs []dns.RR
-	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		rrs = append(rrs, rr)
-	}
-	if err := zp.Err(); err != nil {
-		t.Fatal(err)
-	}
-	z, err := authority.New("example.com.", rrs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return z
+	return dnstest.Zone(t, "example.com.", fmt.Sprintf(zoneText, serial, serial, extra))
 }
 
 // fakePrimary is our wire server with a journal; down makes it refuse

@@ -27,23 +27,6 @@ www   A   192.0.2.1
 big   TXT "` + "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789" + `"
 `
 
-func parseZone(t testing.TB, origin, src string) *authority.Zone {
-	t.Helper()
-	zp := dns.NewZoneParser(strings.NewReader(src), origin, "")
-	var rrs []dns.RR
-	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		rrs = append(rrs, rr)
-	}
-	if err := zp.Err(); err != nil {
-		t.Fatal(err)
-	}
-	z, err := authority.New(origin, rrs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return z
-}
-
 // bigZone adds 40 TXT records at one name so that the answer needs TCP.
 func bigZone(t testing.TB) string {
 	var b strings.Builder
@@ -80,7 +63,7 @@ func start(t *testing.T) *fixture {
 	xfr, _ := tsig.Generate("192.0.2.1.192.0.2.2._transfer.example.com.", dns.HmacSHA512, strings.NewReader(strings.Repeat("x", 64)))
 	many, _ := tsig.Generate("ops._update.many.test.", dns.HmacSHA384, strings.NewReader(strings.Repeat("m", 64)))
 	f := &fixture{keys: tsig.NewKeyring(upd, xfr, many), update: upd, transfer: xfr, notifies: make(chan string, 4), now: time.Now()}
-	set := authority.NewSet(parseZone(t, "example.com.", bigZone(t)), parseZone(t, "many.test.", manyZone(2000)))
+	set := authority.NewSet(dnstest.Zone(t, "example.com.", bigZone(t)), dnstest.Zone(t, "many.test.", manyZone(2000)))
 	f.addr = dnstest.Serve(t, server.Config{
 		Zones: func() *authority.Set { return set },
 		Keys:  func() *tsig.Keyring { return f.keys },
@@ -379,7 +362,7 @@ func TestTCPPipelining(t *testing.T) {
 
 // TestAXFROpen: with AXFROpen, transfers need no key.
 func TestAXFROpen(t *testing.T) {
-	set := authority.NewSet(parseZone(t, "example.com.", testZone))
+	set := authority.NewSet(dnstest.Zone(t, "example.com.", testZone))
 	addr := dnstest.Serve(t, server.Config{Zones: func() *authority.Set { return set }, AXFROpen: true})
 	rrs, err := dnstest.Transfer(addr, query("example.com.", dns.TypeAXFR), nil)
 	if err != nil {
@@ -439,7 +422,7 @@ func TestSignedTruncation(t *testing.T) {
 // TestExpiredZone: an expired zone answers SERVFAIL to queries and to
 // transfers, even open ones.
 func TestExpiredZone(t *testing.T) {
-	set := authority.NewSet(parseZone(t, "example.com.", testZone).Expire())
+	set := authority.NewSet(dnstest.Zone(t, "example.com.", testZone).Expire())
 	addr := dnstest.Serve(t, server.Config{Zones: func() *authority.Set { return set }, AXFROpen: true})
 	for _, qt := range []uint16{dns.TypeA, dns.TypeAXFR} {
 		c := &dns.Client{Net: "tcp"}
@@ -459,7 +442,7 @@ func TestExpiredZone(t *testing.T) {
 // TestNotifyFrom: an unsigned NOTIFY counts only from an address
 // NotifyFrom approves for the zone; the hook then gets a zero key.
 func TestNotifyFrom(t *testing.T) {
-	set := authority.NewSet(parseZone(t, "example.com.", testZone), parseZone(t, "example.net.", strings.ReplaceAll(testZone, "example.com.", "example.net.")))
+	set := authority.NewSet(dnstest.Zone(t, "example.com.", testZone), dnstest.Zone(t, "example.net.", strings.ReplaceAll(testZone, "example.com.", "example.net.")))
 	notifies := make(chan string, 4)
 	addr := dnstest.Serve(t, server.Config{
 		Zones: func() *authority.Set { return set },

@@ -29,19 +29,7 @@ func version(t testing.TB, serial, n int) *authority.Zone {
 	for i := range n {
 		fmt.Fprintf(&b, "host%d A 192.0.2.%d\n", i, i%250)
 	}
-	zp := dns.NewZoneParser(strings.NewReader(b.String()), "example.com.", "")
-	var rrs []dns.RR
-	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		rrs = append(rrs, rr)
-	}
-	if err := zp.Err(); err != nil {
-		t.Fatal(err)
-	}
-	z, err := authority.New("example.com.", rrs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return z
+	return dnstest.Zone(t, "example.com.", b.String())
 }
 
 func texts(rrs []dns.RR) []string {
