@@ -29,7 +29,16 @@ func parseFilter(n *davxml.Node) (*calquery.Filter, error) {
 // of the objects to return (RFC 4791 §9.6).
 type dataRequest struct {
 	expand *calquery.TimeRange
-	comp   *compSelect // nil: everything
+	// limitRecur keeps only the overridden instances in its range
+	// (limit-recurrence-set); limitFB only the busy periods in its range
+	// (limit-freebusy-set).
+	limitRecur, limitFB *calquery.TimeRange
+	comp                *compSelect // nil: everything
+}
+
+// changes reports whether d asks for anything but the stored bytes.
+func (d *dataRequest) changes() bool {
+	return d != nil && (d.expand != nil || d.limitRecur != nil || d.limitFB != nil || d.comp != nil)
 }
 
 // compSelect is a CALDAV:comp selection.
@@ -45,12 +54,19 @@ func parseDataRequest(n *davxml.Node) (*dataRequest, error) {
 	d := &dataRequest{}
 	for _, c := range n.Children {
 		switch {
-		case c.Is(davxml.NSCalDAV, "expand"):
+		case c.Is(davxml.NSCalDAV, "expand"), c.Is(davxml.NSCalDAV, "limit-recurrence-set"), c.Is(davxml.NSCalDAV, "limit-freebusy-set"):
 			tr, err := calquery.ParseTimeRange(c)
 			if err != nil || tr.Start.IsZero() || tr.End.IsZero() {
-				return nil, precondition(http.StatusForbidden, davxml.NSCalDAV, "valid-filter", "", "expand needs a start and an end")
+				return nil, precondition(http.StatusForbidden, davxml.NSCalDAV, "valid-filter", "", c.Name.Local+" needs a start and an end")
 			}
-			d.expand = tr
+			switch c.Name.Local {
+			case "expand":
+				d.expand = tr
+			case "limit-recurrence-set":
+				d.limitRecur = tr
+			default:
+				d.limitFB = tr
+			}
 		case c.Is(davxml.NSCalDAV, "comp"):
 			d.comp = parseCompSelect(c)
 		}
@@ -91,7 +107,7 @@ func parseCompSelect(n *davxml.Node) *compSelect {
 // calendarData returns the encoded calendar-data value of a file: its
 // bytes as stored, or the parts and expansion asked for.
 func (r *request) calendarData(res *resource, d *dataRequest, body func() ([]byte, error)) (string, error) {
-	if d == nil || (d.expand == nil && d.comp == nil) {
+	if !d.changes() {
 		b, err := body()
 		if err != nil {
 			return "", err
@@ -107,8 +123,14 @@ func (r *request) calendarData(res *resource, d *dataRequest, body func() ([]byt
 		return davxml.Text(string(b)), err
 	}
 	cal := o.cal.Component
-	if d.expand != nil {
+	switch {
+	case d.expand != nil:
 		cal = expand(cal, o.comp, d.expand)
+	case d.limitRecur != nil:
+		cal = limitRecurrences(cal, d.limitRecur)
+	}
+	if d.limitFB != nil {
+		cal = limitFreeBusy(cal, d.limitFB)
 	}
 	if d.comp != nil {
 		cal = d.comp.apply(cal)
@@ -293,4 +315,99 @@ func (r *request) freeBusy(coll *resource, n *davxml.Node) error {
 	r.w.WriteHeader(http.StatusOK)
 	r.w.Write(buf.Bytes())
 	return nil
+}
+
+// limitRecurrences keeps the master components of cal and those
+// overridden instances (RFC 4791 §9.6.6) whose RECURRENCE-ID or own
+// time span overlaps tr, or that change every instance after one
+// (RANGE=THISANDFUTURE) before tr ends.
+func limitRecurrences(cal *ical.Component, tr *calquery.TimeRange) *ical.Component {
+	out := &ical.Component{Name: cal.Name, Props: cal.Props}
+	for _, c := range cal.Children {
+		rid := c.Props.Get(ical.PropRecurrenceID)
+		if rid == nil || keepOverride(c, rid, tr) {
+			out.Children = append(out.Children, c)
+		}
+	}
+	return out
+}
+
+func keepOverride(c *ical.Component, rid *ical.Prop, tr *calquery.TimeRange) bool {
+	at, _, err := calquery.DateTime(rid)
+	if err != nil {
+		return true // cannot tell: keep it rather than lose it
+	}
+	if strings.EqualFold(rid.Params.Get("RANGE"), "THISANDFUTURE") && at.Before(tr.End) {
+		return true
+	}
+	if !at.Before(tr.Start) && at.Before(tr.End) {
+		return true
+	}
+	// The instance may have been moved into the range.
+	moved := &ical.Component{Name: c.Name, Props: ical.Props{}}
+	for name, ps := range c.Props {
+		if name != ical.PropRecurrenceID {
+			moved.Props[name] = ps
+		}
+	}
+	start, end, always, ok := calquery.Single(&ical.Component{Name: ical.CompCalendar, Children: []*ical.Component{moved}}, c.Name)
+	return always || (ok && tr.Overlaps(start, end))
+}
+
+// limitFreeBusy keeps, in the VFREEBUSY components of cal, only the
+// FREEBUSY periods that overlap tr (RFC 4791 §9.6.7).
+func limitFreeBusy(cal *ical.Component, tr *calquery.TimeRange) *ical.Component {
+	out := &ical.Component{Name: cal.Name, Props: cal.Props}
+	for _, c := range cal.Children {
+		if c.Name != ical.CompFreeBusy {
+			out.Children = append(out.Children, c)
+			continue
+		}
+		fb := &ical.Component{Name: c.Name, Props: ical.Props{}, Children: c.Children}
+		for name, ps := range c.Props {
+			if name != ical.PropFreeBusy {
+				fb.Props[name] = ps
+				continue
+			}
+			for _, p := range ps {
+				var kept []string
+				for _, period := range strings.Split(p.Value, ",") {
+					s, e, ok := parsePeriod(period)
+					if !ok || tr.Overlaps(s, e) {
+						kept = append(kept, period)
+					}
+				}
+				if len(kept) > 0 {
+					q := p
+					q.Value = strings.Join(kept, ",")
+					fb.Props.Add(&q)
+				}
+			}
+		}
+		out.Children = append(out.Children, fb)
+	}
+	return out
+}
+
+// parsePeriod reads an iCalendar PERIOD in UTC: start/end or
+// start/duration (RFC 5545 §3.3.9).
+func parsePeriod(v string) (start, end time.Time, ok bool) {
+	a, b, found := strings.Cut(strings.TrimSpace(v), "/")
+	if !found {
+		return start, end, false
+	}
+	start, err := time.Parse("20060102T150405Z", a)
+	if err != nil {
+		return start, end, false
+	}
+	if end, err = time.Parse("20060102T150405Z", b); err == nil {
+		return start, end, end.After(start)
+	}
+	p := ical.NewProp(ical.PropDuration)
+	p.Value = b
+	dur, err := p.Duration()
+	if err != nil || dur <= 0 {
+		return start, end, false
+	}
+	return start, start.Add(dur), true
 }

@@ -355,7 +355,12 @@ func (r *request) depth(def string) (string, error) {
 }
 
 func (r *request) propfind() error {
-	depth, err := r.depth("0")
+	// RFC 4918 §9.1: no Depth header means infinity, which we refuse
+	// with the RFC's precondition (as we do an explicit infinity). Every
+	// client we know (DAVx5, Thunderbird, Apple, python-caldav, litmus)
+	// sends a Depth; Radicale takes a missing one as 0, Xandikos as
+	// infinity.
+	depth, err := r.depth("infinity")
 	if err != nil {
 		return err
 	}

@@ -149,8 +149,18 @@ func (r *request) syncCollection(coll *resource, n *davxml.Node) error {
 	if coll.kind != kCollection && coll.kind != kHome {
 		return errorf(http.StatusForbidden, "sync-collection runs on a collection")
 	}
-	if lvl := n.Child(davxml.NSDAV, "sync-level"); lvl != nil && lvl.TrimText() != "1" {
-		return errorf(http.StatusForbidden, "only sync-level 1 is supported")
+	// Level 1 reports the collection's members; infinity (RFC 6578 §3.3)
+	// also those of its child collections, at any depth. A calendar has
+	// no child collections, so there both answer the same.
+	deep := false
+	if lvl := n.Child(davxml.NSDAV, "sync-level"); lvl != nil {
+		switch strings.ToLower(lvl.TrimText()) {
+		case "1":
+		case "infinite", "infinity":
+			deep = true
+		default:
+			return errorf(http.StatusBadRequest, "bad sync-level %q", lvl.TrimText())
+		}
 	}
 	q, err := parsePropQuery(n)
 	if err != nil {
@@ -185,7 +195,7 @@ func (r *request) syncCollection(coll *resource, n *davxml.Node) error {
 	}
 	truncated := false
 	for _, seg := range cur.segments(now) {
-		cs, err := r.collectionChanges(coll, seg.from, seg.to)
+		cs, err := r.collectionChanges(coll, seg.from, seg.to, deep)
 		if err != nil {
 			if errors.Is(err, kv.ErrUnknownVersion) || errors.Is(err, kv.ErrNotFound) {
 				return precondition(http.StatusForbidden, davxml.NSDAV, "valid-sync-token", "", "unknown sync token")
@@ -212,7 +222,7 @@ func (r *request) syncCollection(coll *resource, n *davxml.Node) error {
 			continue
 		}
 		seen[c.name] = true
-		segs := append(slices.Clone(coll.segs), c.name)
+		segs := append(slices.Clone(coll.segs), strings.Split(c.name, "/")...)
 		res, err := r.resolve(segs)
 		if err != nil {
 			return err
@@ -220,6 +230,9 @@ func (r *request) syncCollection(coll *resource, n *davxml.Node) error {
 		if res.kind != kFile {
 			ms.Status(hrefOf(segs, false), http.StatusNotFound, "")
 			continue
+		}
+		if r.access(res) < readAccess {
+			continue // in a shared home, what is not shared with the user
 		}
 		stats, err := r.propstats(res, q, r.body(res))
 		if err != nil {
@@ -285,8 +298,22 @@ func (c syncCursor) segments(now string) []syncCursor {
 }
 
 // collectionChanges lists the members of coll that changed from one
-// version to another, sorted by name; from "" lists every member.
-func (r *request) collectionChanges(coll *resource, from, to string) ([]syncChange, error) {
+// version to another, sorted by name; from "" lists every member. deep
+// includes the members of child collections, named by their path below
+// coll.
+func (r *request) collectionChanges(coll *resource, from, to string, deep bool) ([]syncChange, error) {
+	member := func(key string) (string, bool) {
+		name, ok := strings.CutPrefix(key, coll.key+"/")
+		if !ok || (!deep && strings.Contains(name, "/")) {
+			return "", false
+		}
+		for _, s := range strings.Split(name, "/") {
+			if strings.HasPrefix(s, ".") {
+				return "", false
+			}
+		}
+		return name, true
+	}
 	var out []syncChange
 	if from == to {
 		return nil, nil
@@ -300,9 +327,10 @@ func (r *request) collectionChanges(coll *resource, from, to string) ([]syncChan
 		if err != nil {
 			return nil, err
 		}
-		files, _ := members(entries, coll.key)
-		for _, e := range files {
-			out = append(out, syncChange{name: e.Key[len(coll.key)+1:]})
+		for _, e := range entries {
+			if name, ok := member(e.Key); ok {
+				out = append(out, syncChange{name: name})
+			}
 		}
 		return out, nil
 	}
@@ -314,11 +342,9 @@ func (r *request) collectionChanges(coll *resource, from, to string) ([]syncChan
 		return nil, err
 	}
 	for _, c := range cs {
-		name, ok := strings.CutPrefix(c.Key, coll.key+"/")
-		if !ok || strings.Contains(name, "/") || strings.HasPrefix(name, ".") {
-			continue
+		if name, ok := member(c.Key); ok {
+			out = append(out, syncChange{name: name})
 		}
-		out = append(out, syncChange{name: name})
 	}
 	return out, nil
 }
