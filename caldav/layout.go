@@ -2,7 +2,6 @@ package caldav
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -10,12 +9,13 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/quercus-dev/quercus/caldav/collmeta"
 	"github.com/quercus-dev/quercus/kv"
 )
 
 // metaFile holds a collection's type and properties; its presence makes
-// a folder a collection (git stores no empty folders).
-const metaFile = ".props.json"
+// a folder a collection.
+const metaFile = collmeta.File
 
 // Top-level URL and repository folders.
 const (
@@ -24,40 +24,7 @@ const (
 )
 
 // meta is a collection's .props.json.
-type meta struct {
-	// Calendar marks a calendar collection.
-	Calendar bool `json:"calendar,omitempty"`
-	// Components is the supported-calendar-component-set (calendars).
-	Components []string `json:"components,omitempty"`
-	// Props are the collection's dead properties: Clark name -> inner XML.
-	Props map[string]string `json:"props,omitempty"`
-	// Members holds the dead properties of member resources by name.
-	Members map[string]map[string]string `json:"members,omitempty"`
-	// Share grants other principals access to this calendar:
-	// "user:NAME" or "group:NAME" -> "read" or "write".
-	Share map[string]string `json:"share,omitempty"`
-}
-
-func (m *meta) encode() []byte {
-	b, _ := json.MarshalIndent(m, "", "  ")
-	return append(b, '\n')
-}
-
-func (m *meta) clone() *meta {
-	b := m.encode()
-	var c meta
-	json.Unmarshal(b, &c)
-	return &c
-}
-
-var defaultComponents = []string{"VEVENT", "VTODO", "VJOURNAL"}
-
-func (m *meta) components() []string {
-	if len(m.Components) == 0 {
-		return defaultComponents
-	}
-	return m.Components
-}
+type meta = collmeta.Meta
 
 // getter reads a key; both snapshots and transactions provide one.
 type getter func(key string) ([]byte, error)
@@ -76,15 +43,15 @@ func readMeta(get getter, folder string) (*meta, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	m := &meta{}
-	if err := json.Unmarshal(b, m); err != nil {
+	m, err := collmeta.Decode(b)
+	if err != nil {
 		return nil, false, err
 	}
 	return m, true, nil
 }
 
 func writeMeta(tx kv.Txn, folder string, m *meta) error {
-	return tx.Put(folder+"/"+metaFile, m.encode())
+	return tx.Put(folder+"/"+metaFile, m.Encode())
 }
 
 // kind is what a URL names.
@@ -283,9 +250,9 @@ func shareAccess(m *meta, user string, groups []string) access {
 	best := noAccess
 	grant := func(g string) {
 		switch g {
-		case "write":
+		case collmeta.Write:
 			best = writeAccess
-		case "read":
+		case collmeta.Read:
 			if best < readAccess {
 				best = readAccess
 			}

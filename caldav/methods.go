@@ -453,7 +453,7 @@ func (r *request) proppatch() error {
 		if cur.kind == kFile {
 			return setMemberProps(tx, cur.parentKey(), cur.name(), props)
 		}
-		m := cur.meta.clone()
+		m := cur.meta.Clone()
 		m.Props = props
 		if len(props) == 0 {
 			m.Props = nil
@@ -579,7 +579,7 @@ func (r *request) copyMove(move bool) error {
 			return setMemberProps(tx, dst.parentKey(), dst.name(), props)
 		}
 		if depth == "0" {
-			m := s.meta.clone()
+			m := s.meta.Clone()
 			m.Members = nil
 			return writeMeta(tx, dst.key, m)
 		}

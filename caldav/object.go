@@ -93,7 +93,7 @@ func (r *request) checkCalendarObject(res *resource, body []byte, moving string)
 	if err != nil {
 		return err
 	}
-	if !slices.Contains(res.parent.components(), o.comp) {
+	if !slices.Contains(res.parent.CalendarComponents(), o.comp) {
 		return precondition(http.StatusForbidden, davxml.NSCalDAV, "supported-calendar-component", "",
 			"this calendar does not take "+o.comp)
 	}

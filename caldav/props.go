@@ -153,7 +153,7 @@ func (r *request) live(res *resource, name xml.Name) (string, bool, error) {
 	case pComponentSet:
 		if res.calendar() {
 			var b strings.Builder
-			for _, c := range res.meta.components() {
+			for _, c := range res.meta.CalendarComponents() {
 				fmt.Fprintf(&b, `<C:comp name="%s"/>`, davxml.Text(c))
 			}
 			return b.String(), true, nil

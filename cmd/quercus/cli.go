@@ -43,7 +43,7 @@ type command struct {
 type runFunc func(ctx context.Context, e *env, c *command, args []string) int
 
 // commands in the order the help lists them.
-var commands = []*command{checkCommand, diffCommand, notifyCommand, keygenCommand, userAddCommand, userPasswdCommand, userRemoveCommand, certifyCommand}
+var commands = []*command{checkCommand, diffCommand, notifyCommand, keygenCommand, userAddCommand, userPasswdCommand, userRemoveCommand, shareAddCommand, shareRemoveCommand, shareListCommand, certifyCommand}
 
 const mainHelp = `quercus is the operator's tool for Quercus DNS zone repositories.
 
