@@ -6,11 +6,12 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"sync/atomic"
 )
 
 // batchConn is recvmmsg/sendmmsg batching, which only 64-bit Linux has
 // here: elsewhere the fast path reads and writes one message at a time.
-type batchConn struct{}
+type batchConn struct{ stop atomic.Bool }
 
 func newBatchConn(*net.UDPConn, func(pkt, out []byte) ([]byte, bool), bool) (*batchConn, error) {
 	return nil, errors.New("no batched socket I/O on this platform")

@@ -2,6 +2,8 @@ package server
 
 import (
 	"net"
+	"runtime"
+	"sync/atomic"
 	"time"
 )
 
@@ -33,6 +35,10 @@ type fastConn struct {
 	out   []byte
 }
 
+// batchReaders counts the batched readers made, each of which may hold a
+// P (GOMAXPROCS) while it waits for queries.
+var batchReaders atomic.Int32
+
 // fastConn wraps pc for the fast path, or returns pc unchanged when the
 // fast path is off or cannot be used. A socket bound to the unspecified
 // address must answer each query from the address it was sent to: the
@@ -57,6 +63,11 @@ func (s *Server) fastConn(pc net.PacketConn) net.PacketConn {
 	c := &fastConn{UDPConn: u, s: s}
 	if b, err := newBatchConn(u, s.fastAnswer, wild); err == nil {
 		c.batch = b
+		// A batched reader keeps its P while it waits in recvmmsg
+		// (batchConn): the rest of the process needs one more.
+		if n := int(batchReaders.Add(1)) + 1; runtime.GOMAXPROCS(0) < n {
+			runtime.GOMAXPROCS(n)
+		}
 	} else if wild {
 		return pc
 	} else {
@@ -97,7 +108,8 @@ func (c *fastConn) readBatch(b []byte) (int, net.Addr, error) {
 }
 
 // SetReadDeadline passes on only deadlines that are not in the future
-// when the batched loop reads. miekg's server sets one ReadTimeout ahead
+// when the batched loop reads, and tells the loop to return to the
+// poller, where the deadline takes effect. miekg's server sets one ReadTimeout ahead
 // before each read, only to look again at whether it was shut down,
 // which it also signals with a deadline in the past (passed on). A
 // pending deadline is a runtime timer, and with a timer pending the
@@ -105,10 +117,23 @@ func (c *fastConn) readBatch(b []byte) (int, net.Addr, error) {
 // cancels a timer on every wake-up, a cost per query at moderate rates
 // (bench/README.md) for a wake-up nobody needs.
 func (c *fastConn) SetReadDeadline(t time.Time) error {
-	if c.batch != nil && time.Until(t) > 0 {
-		return nil
+	if c.batch != nil {
+		if time.Until(t) > 0 {
+			return nil
+		}
+		c.batch.stop.Store(!t.IsZero())
 	}
 	return c.UDPConn.SetReadDeadline(t)
+}
+
+// Close stops the batched reader first: the socket is closed only once
+// no callback of RawConn.Read runs, and the reader's callback returns
+// only when told to or after busyWait without a query.
+func (c *fastConn) Close() error {
+	if c.batch != nil {
+		c.batch.stop.Store(true)
+	}
+	return c.UDPConn.Close()
 }
 
 // replyAddr is where a query to a socket bound to the unspecified

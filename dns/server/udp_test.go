@@ -1,9 +1,12 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net"
 	"os"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,4 +57,74 @@ func TestFastConnDeadlines(t *testing.T) {
 	if err != nil || string(buf[:n]) != string(q) {
 		t.Fatalf("ReadFrom = %x, %v; want the query %x", buf[:n], err, q)
 	}
+}
+
+// TestBusyReaderLeavesRoom: the batched reader, which waits for
+// queries in recvmmsg holding its P, leaves the rest of the process room,
+// during a flood of queries and just after one: a TCP query is answered,
+// a garbage collection (which stops every goroutine) completes, and a
+// shutdown returns. Were it otherwise the test would hang.
+func TestBusyReaderLeavesRoom(t *testing.T) {
+	set := fastSet(t)
+	s, err := New(Config{Zones: func() *authority.Set { return set }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, ln, err := Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan struct{})
+	go func() { s.Serve(ctx, pc, ln); close(served) }()
+	addr := pc.LocalAddr().String()
+
+	q := new(dns.Msg)
+	q.SetQuestion("www.example.com.", dns.TypeA)
+	pkt, _ := q.Pack()
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { // answers are read and dropped
+		buf := make([]byte, 1500)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for range 8 {
+				conn.Write(pkt)
+			}
+			conn.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+			for range 8 {
+				if _, err := conn.Read(buf); err != nil {
+					break
+				}
+			}
+		}
+	})
+	others := func(when string) {
+		runtime.GC()
+		r, _, err := (&dns.Client{Net: "tcp"}).Exchange(q, addr)
+		if err != nil || len(r.Answer) == 0 {
+			t.Fatalf("TCP query %s: %v, %v", when, r, err)
+		}
+	}
+	if _, err := dns.Exchange(q, addr); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		others("during a flood")
+	}
+	close(stop)
+	wg.Wait()
+	others("after a flood")
+	cancel()
+	<-served
 }
