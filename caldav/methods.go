@@ -46,6 +46,9 @@ func (r *request) get() error {
 	}
 	h := r.w.Header()
 	h.Set("ETag", etag)
+	if s, ok := r.h.stamps.get(res.key, res.etag); ok {
+		h.Set("Last-Modified", httpTime(s.modified)) // only if known: no history walk for a GET
+	}
 	h.Set("Content-Type", contentType(res))
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	r.w.WriteHeader(http.StatusOK)
@@ -159,7 +162,9 @@ func (r *request) put() error {
 	if err != nil {
 		return err
 	}
-	r.setETag(version, res.key)
+	if d := r.setETag(version, res.key); d != "" {
+		r.h.stamps.wrote(res.key, res.etag, d, r.committed)
+	}
 	if res.kind == kMissing {
 		r.w.WriteHeader(http.StatusCreated)
 	} else {
@@ -168,13 +173,16 @@ func (r *request) put() error {
 	return nil
 }
 
-// setETag sets the ETag header to key's digest at version.
-func (r *request) setETag(version, key string) {
+// setETag sets the ETag header to key's digest at version and returns
+// it ("" if it cannot be read).
+func (r *request) setETag(version, key string) string {
 	if snap, err := r.h.store.At(r.ctx, version); err == nil {
 		if d, err := snap.Digest(r.ctx, key); err == nil {
 			r.w.Header().Set("ETag", quote(d))
+			return d
 		}
 	}
+	return ""
 }
 
 func (r *request) delete() error {
@@ -605,6 +613,9 @@ func (r *request) copyMove(move bool) error {
 	})
 	if err != nil {
 		return err
+	}
+	if src.kind == kFile {
+		r.h.stamps.wrote(dst.key, dst.etag, src.etag, r.committed)
 	}
 	if dst.kind == kMissing {
 		r.w.Header().Set("Location", dst.href())

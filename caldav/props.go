@@ -29,6 +29,7 @@ var (
 	pContentLength   = davxml.DAV("getcontentlength")
 	pContentType     = davxml.DAV("getcontenttype")
 	pLastModified    = davxml.DAV("getlastmodified")
+	pCreationDate    = davxml.DAV("creationdate")
 	pCurrentUser     = davxml.DAV("current-user-principal")
 	pPrincipalURL    = davxml.DAV("principal-URL")
 	pPrincipalColl   = davxml.DAV("principal-collection-set")
@@ -54,13 +55,14 @@ var protected = map[xml.Name]bool{
 	pOwner: true, pPrivileges: true, pReports: true, pSyncToken: true, pGetCTag: true,
 	pHomeSet: true, pUserAddressSet: true, pComponentSet: true, pSupportedData: true,
 	pMaxResourceSize: true, pCalendarData: true, pLockDiscovery: true, pSupportedLock: true,
-	davxml.DAV("creationdate"): true,
+	pCreationDate: true,
 }
 
 // allProps are the live properties an allprop PROPFIND returns.
 var allProps = []xml.Name{pResourceType, pETag, pContentLength, pContentType}
 
-// liveNames are the live properties a propname PROPFIND lists.
+// liveNames are the live properties a propname PROPFIND lists (and
+// getlastmodified and creationdate, see times.go).
 var liveNames = []xml.Name{pResourceType, pETag, pContentLength, pContentType, pCurrentUser,
 	pPrincipalURL, pPrincipalColl, pOwner, pPrivileges, pReports, pSyncToken, pGetCTag, pHomeSet,
 	pUserAddressSet, pComponentSet, pSupportedData, pMaxResourceSize}
@@ -85,6 +87,18 @@ func (r *request) live(res *resource, name xml.Name) (string, bool, error) {
 		if res.kind == kPrincipal {
 			return davxml.Text(res.owner), true, nil
 		}
+	case pLastModified, pCreationDate:
+		if name == pLastModified && res.kind != kFile {
+			break
+		}
+		s, ok, err := r.stamp(res)
+		if err != nil || !ok {
+			return "", false, err
+		}
+		if name == pLastModified {
+			return davxml.Text(httpTime(s.modified)), true, nil
+		}
+		return davxml.Text(isoTime(s.created)), true, nil
 	case pETag:
 		if res.kind == kFile {
 			return davxml.Text(quote(res.etag)), true, nil
@@ -262,6 +276,12 @@ func (r *request) propstats(res *resource, q *propQuery, body func() ([]byte, er
 			} else if has {
 				ok.Props = append(ok.Props, davxml.Prop{Name: n})
 			}
+		}
+		if _, dated := stampKey(res); dated {
+			if res.kind == kFile {
+				ok.Props = append(ok.Props, davxml.Prop{Name: pLastModified})
+			}
+			ok.Props = append(ok.Props, davxml.Prop{Name: pCreationDate})
 		}
 		for _, k := range sortedKeys(dead) {
 			ok.Props = append(ok.Props, davxml.Prop{Name: unclark(k)})

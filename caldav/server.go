@@ -45,6 +45,7 @@ type Handler struct {
 	cache  objectCache
 	shares shareIndex
 	uids   uidIndexes
+	stamps stampCache
 
 	mu      sync.Mutex
 	dir     *users.Directory
@@ -112,6 +113,10 @@ type request struct {
 	snap kv.Snapshot
 	dir  *users.Directory
 	user string
+	// walks counts the history walks made for getlastmodified and
+	// creationdate; committed is the time of the request's commit.
+	walks     int
+	committed time.Time
 }
 
 // httpError is an answer other than success; Batch functions return it
@@ -296,7 +301,8 @@ func (r *request) commit() kv.Commit {
 			return c
 		}, ua)
 	}
-	return kv.Commit{Author: kv.Signature{Name: r.user, Email: email, Time: r.h.cfg.Now()}, Message: msg}
+	r.committed = r.h.cfg.Now()
+	return kv.Commit{Author: kv.Signature{Name: r.user, Email: email, Time: r.committed}, Message: msg}
 }
 
 // batch runs fn as one commit and returns the new version.
