@@ -1,8 +1,10 @@
 package git
 
 import (
+	"bufio"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -125,14 +127,16 @@ type casSession struct {
 	dir  string // the git directory
 }
 
-// ReceivePack stores the pack with the wrapped session, then moves the
-// refs itself.
+// ReceivePack stores the pack, then moves the refs.
 func (s *casSession) ReceivePack(ctx context.Context, req *packp.ReferenceUpdateRequest) (*packp.ReportStatus, error) {
-	packOnly := *req
-	packOnly.Commands = nil
-	rs, err := s.ReceivePackSession.ReceivePack(ctx, &packOnly)
-	if err != nil {
-		return rs, err
+	rs := packp.NewReportStatus()
+	rs.UnpackStatus = "ok"
+	if req.Packfile != nil {
+		err := s.unpack(ioutil.NewContextReadCloser(ctx, req.Packfile))
+		if err != nil {
+			rs.UnpackStatus = err.Error()
+			return rs, err
+		}
 	}
 	var first error
 	for _, c := range req.Commands {
@@ -144,6 +148,33 @@ func (s *casSession) ReceivePack(ctx context.Context, req *packp.ReferenceUpdate
 		rs.CommandStatuses = append(rs.CommandStatuses, &packp.CommandStatus{ReferenceName: c.Name, Status: status})
 	}
 	return rs, first
+}
+
+// unpackLimit is git's receive.unpackLimit: a pack of fewer objects is
+// stored as loose objects. A pack file per push would make every later
+// lookup in the remote search one more pack index, so that pushes slow
+// down as they accumulate; loose objects cost the same however many.
+const unpackLimit = 100
+
+// looseObjects hides the storage's PackfileWriter, so that go-git's
+// UpdateObjectStorage writes each object on its own.
+type looseObjects struct{ storer.Storer }
+
+func (s *casSession) unpack(pack io.ReadCloser) error {
+	defer pack.Close()
+	r := bufio.NewReader(pack)
+	hdr, err := r.Peek(12) // "PACK", version, number of objects
+	if err != nil {
+		if err == io.EOF && len(hdr) == 0 {
+			return nil // no pack: the push only moves refs
+		}
+		return fmt.Errorf("pack header: %w", err)
+	}
+	var st storer.Storer = s.refs
+	if binary.BigEndian.Uint32(hdr[8:]) < unpackLimit {
+		st = looseObjects{s.refs}
+	}
+	return packfile.UpdateObjectStorage(st, r)
 }
 
 var errRefMoved = errors.New("reference moved since it was read (fetch first)")

@@ -11,58 +11,44 @@ import (
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
-// lockedStorage makes go-git's in-memory storage safe for readers that
+// lockedStorage is the store's go-git storage: objects in an
+// objectStore, which keeps history compact, and references and
+// configuration in go-git's memory storage, made safe for readers that
 // run while a fetch or push writes. It wraps rather than embeds so that
 // none of memory.Storage's optional interfaces (its transactions write to
 // the maps directly) leak past the lock.
 type lockedStorage struct {
-	mu sync.RWMutex
-	s  *memory.Storage
+	objs *objectStore
+	mu   sync.RWMutex
+	s    *memory.Storage
 }
 
 var _ storage.Storer = (*lockedStorage)(nil)
 
-func newStorage() *lockedStorage { return &lockedStorage{s: memory.NewStorage()} }
+func newStorage() *lockedStorage {
+	return &lockedStorage{objs: newObjectStore(), s: memory.NewStorage()}
+}
 
 func (l *lockedStorage) NewEncodedObject() plumbing.EncodedObject {
-	return l.s.NewEncodedObject()
+	return l.objs.NewEncodedObject()
 }
 
 func (l *lockedStorage) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.s.SetEncodedObject(o)
+	return l.objs.SetEncodedObject(o)
 }
 
 func (l *lockedStorage) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	return l.s.EncodedObject(t, h)
+	return l.objs.EncodedObject(t, h)
 }
 
 func (l *lockedStorage) IterEncodedObjects(t plumbing.ObjectType) (storer.EncodedObjectIter, error) {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	it, err := l.s.IterEncodedObjects(t)
-	if err != nil {
-		return nil, err
-	}
-	// Copy while locked: the caller iterates after we unlock.
-	var objs []plumbing.EncodedObject
-	err = it.ForEach(func(o plumbing.EncodedObject) error { objs = append(objs, o); return nil })
-	return storer.NewEncodedObjectSliceIter(objs), err
+	return l.objs.IterEncodedObjects(t)
 }
 
-func (l *lockedStorage) HasEncodedObject(h plumbing.Hash) error {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	return l.s.HasEncodedObject(h)
-}
+func (l *lockedStorage) HasEncodedObject(h plumbing.Hash) error { return l.objs.HasEncodedObject(h) }
 
 func (l *lockedStorage) EncodedObjectSize(h plumbing.Hash) (int64, error) {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	return l.s.EncodedObjectSize(h)
+	return l.objs.EncodedObjectSize(h)
 }
 
 func (l *lockedStorage) AddAlternate(string) error { return nil }

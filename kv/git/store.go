@@ -107,6 +107,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.moveTo(head); err != nil {
 		return nil, err
 	}
+	s.compact(plumbing.ZeroHash, head)
 	return s, nil
 }
 
@@ -236,8 +237,57 @@ func (s *Store) moveTo(commit plumbing.Hash) error {
 	if err != nil {
 		return err
 	}
-	s.head.Store(snap)
+	old := s.head.Swap(snap)
+	if old != nil {
+		s.compact(old.commit, commit)
+	}
 	return nil
+}
+
+// maxCompactWalk bounds how many commits compact follows back.
+const maxCompactWalk = 100_000
+
+// compact keeps the trees of the commits from from (exclusive, zero for
+// the start of history) to to, along to's first parents, as deltas
+// against the trees that replaced them (objectStore.retire), oldest
+// first so that each delta's base is still whole. If from is not on
+// that path, from's tree is retired against to's.
+func (s *Store) compact(from, to plumbing.Hash) {
+	if from == to {
+		return
+	}
+	var roots []plumbing.Hash // newest first
+	found := false
+	for h := to; !h.IsZero() && len(roots) < maxCompactWalk; {
+		c, err := s.commit(h)
+		if err != nil {
+			break
+		}
+		roots = append(roots, c.TreeHash)
+		if len(c.ParentHashes) == 0 {
+			break
+		}
+		if h = c.ParentHashes[0]; h == from {
+			found = true
+			if c, err := s.commit(from); err == nil {
+				roots = append(roots, c.TreeHash)
+			}
+			break
+		}
+	}
+	if !found && !from.IsZero() {
+		fc, err := s.commit(from)
+		if err != nil || len(roots) == 0 {
+			return
+		}
+		roots = []plumbing.Hash{roots[0], fc.TreeHash}
+	}
+	for i := len(roots) - 1; i > 0; i-- {
+		if err := s.st.objs.retire(roots[i], roots[i-1]); err != nil {
+			s.cfg.Logger.Warn("git: compacting history", "err", err)
+			return
+		}
+	}
 }
 
 func (s *Store) snapshotAt(commit plumbing.Hash) (*snapshot, error) {
@@ -353,7 +403,7 @@ func (s *Store) Batch(ctx context.Context, c kv.Commit, fn func(kv.Txn) error) (
 		if commit == base.commit {
 			return base.Version(), nil
 		}
-		pushErr := s.push(ctx, commit)
+		pushErr := s.push(ctx, commit, base.commit)
 		if pushErr == nil {
 			return commit.String(), s.moveTo(commit)
 		}
@@ -463,24 +513,6 @@ func (s *Store) writeCommit(parent, root plumbing.Hash, c kv.Commit) (plumbing.H
 		return plumbing.ZeroHash, err
 	}
 	return s.st.SetEncodedObject(obj)
-}
-
-func (s *Store) push(ctx context.Context, commit plumbing.Hash) error {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
-	defer cancel()
-	spec := config.RefSpec(fmt.Sprintf("%s:%s", commit, s.branch))
-	err := s.remote.PushContext(ctx, &gogit.PushOptions{
-		RemoteName: "origin",
-		RefSpecs:   []config.RefSpec{spec},
-		Auth:       s.cfg.Auth,
-	})
-	if err != nil && !errors.Is(err, gogit.NoErrAlreadyUpToDate) {
-		return s.remoteErr("push", err)
-	}
-	// Keep the tracking ref in step so the next push's fast-forward check
-	// and the next fetch's negotiation know the remote has this commit.
-	tracking := plumbing.NewRemoteReferenceName("origin", s.branch.Short())
-	return s.st.SetReference(plumbing.NewHashReference(tracking, commit))
 }
 
 func (s *Store) Changes(ctx context.Context, from, to string) ([]kv.Change, error) {

@@ -342,3 +342,41 @@ func join(prefix, name string) string {
 	}
 	return prefix + "/" + name
 }
+
+// added appends to out the tree b and the trees and files below it that
+// are not at the same path in tree a, skipping those in seen.
+func (o *objects) added(a, b plumbing.Hash, seen map[plumbing.Hash]bool, out *[]plumbing.Hash) error {
+	if a == b || seen[b] {
+		return nil
+	}
+	seen[b] = true
+	*out = append(*out, b)
+	da, err := o.tree(a)
+	if err != nil {
+		return err
+	}
+	db, err := o.tree(b)
+	if err != nil {
+		return err
+	}
+	for _, e := range db.entries {
+		old, ok := da.lookup(e.Name)
+		if ok && old.Hash == e.Hash {
+			continue
+		}
+		switch {
+		case isDir(e):
+			var sub plumbing.Hash
+			if ok && isDir(old) {
+				sub = old.Hash
+			}
+			if err := o.added(sub, e.Hash, seen, out); err != nil {
+				return err
+			}
+		case isFile(e) && !seen[e.Hash]:
+			seen[e.Hash] = true
+			*out = append(*out, e.Hash)
+		}
+	}
+	return nil
+}

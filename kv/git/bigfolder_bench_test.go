@@ -1,0 +1,60 @@
+package git_test
+
+import (
+	"bytes"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/quercus-dev/quercus/internal/peer"
+	"github.com/quercus-dev/quercus/kv"
+)
+
+// importFolder creates a bare repository whose main branch holds files
+// small files in the one folder cal/, as a calendar of events does.
+func importFolder(b testing.TB, files int) string {
+	b.Helper()
+	bare := initBare(b, filepath.Join(b.TempDir(), "cal.git"))
+	var in bytes.Buffer
+	msg := "calendar\n"
+	fmt.Fprintf(&in, "commit refs/heads/main\ncommitter Bench <bench@example.org> 1700000000 +0000\ndata %d\n%s", len(msg), msg)
+	for i := range files {
+		content := fmt.Sprintf("BEGIN:VCALENDAR\r\nUID:event-%d\r\nEND:VCALENDAR\r\n", i)
+		fmt.Fprintf(&in, "M 100644 inline cal/event-%d.ics\ndata %d\n%s", i, len(content), content)
+	}
+	cmd := exec.Command("git", "fast-import", "--quiet")
+	cmd.Dir, cmd.Stdin = bare, &in
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("git fast-import: %v\n%s", err, out)
+	}
+	return bare
+}
+
+// BenchmarkPutLargeFolder measures what caldav's PUT costs the store: a
+// batch that adds one file to a folder of 10,000, committed and pushed
+// to a local remote. heap-B/op is the live heap the store holds per
+// commit, after a GC: the history it keeps.
+func BenchmarkPutLargeFolder(b *testing.B) {
+	peer.Require(b, "git")
+	s := openWith(b, "file://"+importFolder(b, 10_000), nil)
+	msg := kv.Commit{Author: kv.Signature{Name: "bench", Email: "bench@example.org"}, Message: "bench"}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	n := 0
+	for b.Loop() {
+		n++
+		key := fmt.Sprintf("cal/new-%d.ics", n)
+		content := []byte(fmt.Sprintf("BEGIN:VCALENDAR\r\nUID:new-%d\r\nEND:VCALENDAR\r\n", n))
+		if _, err := s.Batch(ctx, msg, func(tx kv.Txn) error { return tx.Put(key, content) }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(n), "heap-B/op")
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "batches/s")
+}

@@ -1,0 +1,134 @@
+package git
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
+)
+
+// errRemoteMoved answers a push whose branch is no longer where the
+// batch began: Batch then fetches and runs the batch again.
+var errRemoteMoved = errors.New("the remote branch moved (fetch first)")
+
+// push sends commit, which descends from base (the remote's branch as
+// we last saw it), and moves the remote's branch from base to it.
+//
+// go-git's Remote.Push finds what to send by walking every object the
+// remote's head reaches, every tree of the history, and so grows with
+// it; here what to send is what the new commits changed, found by
+// comparing each one's tree with its parent's.
+func (s *Store) push(ctx context.Context, commit, base plumbing.Hash) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	if err := s.sendPack(ctx, commit, base); err != nil {
+		return s.remoteErr("push", err)
+	}
+	// Keep the tracking ref in step so the next fetch's negotiation
+	// knows the remote has this commit.
+	tracking := plumbing.NewRemoteReferenceName("origin", s.branch.Short())
+	return s.st.SetReference(plumbing.NewHashReference(tracking, commit))
+}
+
+func (s *Store) sendPack(ctx context.Context, commit, base plumbing.Hash) (err error) {
+	ep, err := transport.NewEndpoint(s.url)
+	if err != nil {
+		return err
+	}
+	cl, err := client.NewClient(ep)
+	if err != nil {
+		return err
+	}
+	sess, err := cl.NewReceivePackSession(ep, s.cfg.Auth)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, sess.Close()) }()
+	adv, err := sess.AdvertisedReferencesContext(ctx)
+	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
+		adv, err = packp.NewAdvRefs(), nil
+	}
+	if err != nil {
+		return err
+	}
+	refs, err := adv.AllReferences()
+	if err != nil {
+		return err
+	}
+	var old plumbing.Hash
+	if r, ok := refs[s.branch]; ok {
+		old = r.Hash()
+	}
+	switch old {
+	case commit:
+		return nil // landed already
+	case base:
+	default:
+		return errRemoteMoved
+	}
+	hashes, err := s.newObjects(commit, base)
+	if err != nil {
+		return err
+	}
+	req := packp.NewReferenceUpdateRequestFromCapabilities(adv.Capabilities)
+	req.Commands = []*packp.Command{{Name: s.branch, Old: old, New: commit}}
+	pr, pw := io.Pipe()
+	req.Packfile = pr
+	encoded := make(chan error, 1)
+	go func() {
+		// No delta search (window 0): the pack holds only what changed.
+		enc := packfile.NewEncoder(pw, s.st, !adv.Capabilities.Supports(capability.OFSDelta))
+		_, err := enc.Encode(hashes, 0)
+		pw.CloseWithError(err)
+		encoded <- err
+	}()
+	rs, err := sess.ReceivePack(ctx, req)
+	pr.Close() // unblocks the encoder if the remote stopped reading
+	if encErr := <-encoded; err == nil && encErr != nil {
+		err = encErr
+	}
+	if err != nil {
+		return err
+	}
+	if rs != nil {
+		return rs.Error()
+	}
+	return nil
+}
+
+// newObjects lists the objects the commits from commit back to base
+// (exclusive, along first parents) add: each commit, and the trees and
+// files of its tree that differ from its parent's at the same path.
+func (s *Store) newObjects(commit, base plumbing.Hash) ([]plumbing.Hash, error) {
+	var out []plumbing.Hash
+	seen := map[plumbing.Hash]bool{}
+	for h := commit; h != base; {
+		if h.IsZero() {
+			return nil, fmt.Errorf("git: commit %s does not descend from %s", commit, base)
+		}
+		c, err := s.commit(h)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+		var parent, parentRoot plumbing.Hash
+		if len(c.ParentHashes) > 0 {
+			parent = c.ParentHashes[0]
+			if parentRoot, err = s.rootOf(parent.String()); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.obj.added(parentRoot, c.TreeHash, seen, &out); err != nil {
+			return nil, err
+		}
+		h = parent
+	}
+	return out, nil
+}
