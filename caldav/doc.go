@@ -15,6 +15,13 @@
 // ETags are file digests (git blob ids), CTags folder digests and sync
 // tokens commit ids, so sync-collection answers from the history.
 //
+// PROPFIND takes Depth 0 and 1; infinity, and a missing Depth (which
+// RFC 4918 §9.1 reads as infinity), answer 403 propfind-finite-depth.
+// getlastmodified and creationdate come from the git history and are
+// computed only when asked for by name (times.go says how their cost is
+// bounded). sync-collection answers sync-level 1 and infinity.
+//
 // Request bodies are parsed by package davxml within limits, calendar
-// queries evaluated by package calquery.
+// queries evaluated by package calquery; package collmeta is the
+// .props.json format, which quercus share edits too.
 package caldav

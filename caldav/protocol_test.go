@@ -1,8 +1,11 @@
 package caldav
 
 import (
+	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/quercus-dev/quercus/caldav/davxml"
 )
 
 // TestPropfindDepth: a PROPFIND without Depth means infinity (RFC 4918
@@ -124,4 +127,62 @@ func TestLimitSets(t *testing.T) {
 	if code, body := do(t, srv.URL, "REPORT", "/calendars/alice/cal/", `<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-data><C:limit-recurrence-set start="20260316T000000Z"/></C:calendar-data></D:prop><D:href>/calendars/alice/cal/r.ics</D:href></C:calendar-multiget>`); code != 403 || !strings.Contains(body, "valid-filter") {
 		t.Errorf("limit-recurrence-set without an end: %d %s", code, body)
 	}
+}
+
+// FuzzParsePeriod: any text is a period or not, never a panic, and a
+// period ends after it starts.
+func FuzzParsePeriod(f *testing.F) {
+	for _, s := range []string{"20260320T100000Z/PT1H", "20260302T100000Z/20260302T110000Z", "x/y", "20260302T100000Z/", "20260302T100000Z/-PT1H"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if start, end, ok := parsePeriod(s); ok && !end.After(start) {
+			t.Errorf("parsePeriod(%q) = %v, %v: ends before it starts", s, start, end)
+		}
+	})
+}
+
+// FuzzDataRequest: any calendar-data element is refused or applied to a
+// recurring object with overrides and to a VFREEBUSY, never a panic.
+func FuzzDataRequest(f *testing.F) {
+	for _, s := range []string{
+		`<C:calendar-data xmlns:C="urn:ietf:params:xml:ns:caldav"><C:limit-recurrence-set start="20260316T000000Z" end="20260330T000000Z"/></C:calendar-data>`,
+		`<C:calendar-data xmlns:C="urn:ietf:params:xml:ns:caldav"><C:limit-freebusy-set start="20260315T000000Z" end="20260322T000000Z"/></C:calendar-data>`,
+		`<C:calendar-data xmlns:C="urn:ietf:params:xml:ns:caldav"><C:expand start="20260309T000000Z" end="20260317T000000Z"/><C:comp name="VCALENDAR"><C:comp name="VEVENT"><C:prop name="UID"/></C:comp></C:comp></C:calendar-data>`,
+	} {
+		f.Add(s)
+	}
+	objects := []string{weeklyEvent,
+		"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VEVENT\r\nUID:r\r\nDTSTAMP:20260101T000000Z\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20260309T100000Z\r\nDTSTART:20260309T120000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+		"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VFREEBUSY\r\nUID:fb\r\nDTSTAMP:20260101T000000Z\r\nFREEBUSY:20260320T100000Z/PT1H,x\r\nEND:VFREEBUSY\r\nEND:VCALENDAR\r\n"}
+	f.Fuzz(func(t *testing.T, data string) {
+		n, err := davxml.Parse(strings.NewReader(data), davxml.Limits{})
+		if err != nil || !n.Is(davxml.NSCalDAV, "calendar-data") {
+			return
+		}
+		d, err := parseDataRequest(n)
+		if err != nil {
+			return
+		}
+		for _, body := range objects {
+			o, err := parseObject([]byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cal := o.cal.Component
+			if d.expand != nil {
+				cal = expand(cal, o.comp, d.expand)
+			}
+			if d.limitRecur != nil {
+				cal = limitRecurrences(cal, d.limitRecur)
+			}
+			if d.limitFB != nil {
+				cal = limitFreeBusy(cal, d.limitFB)
+			}
+			if d.comp != nil {
+				cal = d.comp.apply(cal)
+			}
+			encode(&bytes.Buffer{}, cal)
+		}
+	})
 }
