@@ -166,3 +166,29 @@ func share(t *testing.T, store kv.Store, folder, grantee, access string) {
 		t.Fatal(err)
 	}
 }
+
+// TestExpandProperty: expand-property (RFC 3253 §3.8) on a principal,
+// as Apple Calendar asks for its delegates and InfCloud for the homes.
+func TestExpandProperty(t *testing.T) {
+	srv := serve(t, newStore(t))
+	body := `<?xml version="1.0" encoding="UTF-8"?><A:expand-property xmlns:A="DAV:">` +
+		`<A:property name="calendar-proxy-write-for" namespace="http://calendarserver.org/ns/"><A:property name="displayname"/></A:property>` +
+		`<A:property name="current-user-principal"><A:property name="displayname"/><A:property name="calendar-home-set" namespace="urn:ietf:params:xml:ns:caldav"/></A:property>` +
+		`<A:property name="calendar-user-address-set" namespace="urn:ietf:params:xml:ns:caldav"><A:property name="displayname"/></A:property>` +
+		`<A:property name="principal-URL"/>` +
+		`</A:expand-property>`
+	code, got := do(t, srv.URL, "REPORT", "/principals/alice/", body, "Depth", "0")
+	if code != 207 {
+		t.Fatalf("expand-property: %d %s", code, got)
+	}
+	for _, want := range []string{
+		`<D:current-user-principal><D:response><D:href>/principals/alice/</D:href><D:propstat><D:prop><D:displayname>alice</D:displayname><C:calendar-home-set><D:href>/calendars/alice/</D:href></C:calendar-home-set></D:prop>`,
+		`<C:calendar-user-address-set><D:response><D:href>mailto:alice@caldav.invalid</D:href><D:status>HTTP/1.1 404 Not Found</D:status></D:response><D:response><D:href>/principals/alice/</D:href>`,
+		`<D:principal-URL><D:href>/principals/alice/</D:href></D:principal-URL>`,
+		`<CS:calendar-proxy-write-for/></D:prop><D:status>HTTP/1.1 404 Not Found`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("expand-property lacks %s:\n%s", want, got)
+		}
+	}
+}

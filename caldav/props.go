@@ -129,7 +129,7 @@ func (r *request) live(res *resource, name xml.Name) (string, bool, error) {
 		if coll {
 			var b strings.Builder
 			for _, rep := range []xml.Name{davxml.CalDAV("calendar-multiget"), davxml.CalDAV("calendar-query"),
-				davxml.CalDAV("free-busy-query"), davxml.DAV("sync-collection")} {
+				davxml.CalDAV("free-busy-query"), davxml.DAV("sync-collection"), davxml.DAV("expand-property")} {
 				b.WriteString("<D:supported-report><D:report>" + davxml.Elem(rep, "") + "</D:report></D:supported-report>")
 			}
 			return b.String(), true, nil

@@ -36,6 +36,8 @@ func (r *request) report() error {
 		return r.syncCollection(res, n)
 	case n.Is(davxml.NSCalDAV, "free-busy-query"):
 		return r.freeBusy(res, n)
+	case n.Is(davxml.NSDAV, "expand-property"):
+		return r.expandProperty(res, n)
 	}
 	return precondition(http.StatusForbidden, davxml.NSDAV, "supported-report", "", "unsupported report "+clark(n.Name))
 }

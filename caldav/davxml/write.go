@@ -90,31 +90,48 @@ func NewMultistatus() *Multistatus {
 // Response adds a response for href with its propstats; those with no
 // properties are left out.
 func (m *Multistatus) Response(href string, stats ...Propstat) {
-	m.b.WriteString("<D:response>")
-	m.b.WriteString(Href(href))
+	writeResponse(&m.b, href, stats)
+}
+
+// Response encodes one DAV:response, for the value of a property that
+// holds responses (RFC 3253's expand-property).
+func Response(href string, stats ...Propstat) string {
+	var b strings.Builder
+	writeResponse(&b, href, stats)
+	return b.String()
+}
+
+// StatusResponse encodes a DAV:response giving only a status for href.
+func StatusResponse(href string, code int) string {
+	return "<D:response>" + Href(href) + status(code) + "</D:response>"
+}
+
+func writeResponse(b *strings.Builder, href string, stats []Propstat) {
+	b.WriteString("<D:response>")
+	b.WriteString(Href(href))
 	empty := true
 	for _, s := range stats {
 		empty = empty && len(s.Props) == 0
 	}
 	if empty { // a response needs a propstat or a status
-		m.b.WriteString("<D:propstat><D:prop/>" + status(http.StatusOK) + "</D:propstat>")
+		b.WriteString("<D:propstat><D:prop/>" + status(http.StatusOK) + "</D:propstat>")
 	}
 	for _, s := range stats {
 		if len(s.Props) == 0 {
 			continue
 		}
-		m.b.WriteString("<D:propstat><D:prop>")
+		b.WriteString("<D:propstat><D:prop>")
 		for _, p := range s.Props {
-			writeElem(&m.b, p.Name, p.Value)
+			writeElem(b, p.Name, p.Value)
 		}
-		m.b.WriteString("</D:prop>")
-		m.b.WriteString(status(s.Status))
+		b.WriteString("</D:prop>")
+		b.WriteString(status(s.Status))
 		if s.Error != "" {
-			m.b.WriteString("<D:error>" + s.Error + "</D:error>")
+			b.WriteString("<D:error>" + s.Error + "</D:error>")
 		}
-		m.b.WriteString("</D:propstat>")
+		b.WriteString("</D:propstat>")
 	}
-	m.b.WriteString("</D:response>")
+	b.WriteString("</D:response>")
 }
 
 // Status adds a response giving only a status for href, with an
