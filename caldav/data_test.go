@@ -44,3 +44,33 @@ func TestCalendarData(t *testing.T) {
 		t.Errorf("partial data:\n%s", got)
 	}
 }
+
+// TestExportCalendar: a GET of a calendar is every object in one
+// VCALENDAR, each time zone once, with the CTag as ETag.
+func TestExportCalendar(t *testing.T) {
+	srv := serve(t, newStore(t))
+	do(t, srv.URL, "MKCALENDAR", "/calendars/alice/cal/", `<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><D:displayname>Work &amp; play</D:displayname></D:prop></D:set></C:mkcalendar>`,
+		"Content-Type", "application/xml")
+	zone := "BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+	withZone := func(uid string) string {
+		return strings.Replace(strings.Replace(weeklyEvent, "UID:w", "UID:"+uid, 1), "PRODID:t\r\n", "PRODID:t\r\n"+zone, 1)
+	}
+	do(t, srv.URL, "PUT", "/calendars/alice/cal/a.ics", withZone("a"))
+	do(t, srv.URL, "PUT", "/calendars/alice/cal/b.ics", withZone("b"))
+	do(t, srv.URL, "PUT", "/calendars/alice/cal/c.ics", event)
+	code, got := do(t, srv.URL, "GET", "/calendars/alice/cal/", "")
+	if code != 200 {
+		t.Fatalf("GET: %d %s", code, got)
+	}
+	counts := map[string]int{"BEGIN:VCALENDAR": 1, "BEGIN:VTIMEZONE": 1, "BEGIN:VEVENT": 3, "UID:a\r": 1, "UID:b\r": 1, "UID:u1\r": 1, "X-WR-CALNAME:Work & play": 1}
+	for s, n := range counts {
+		if c := strings.Count(got, s); c != n {
+			t.Errorf("export has %q %d times, want %d:\n%s", s, c, n, got)
+		}
+	}
+	_, prop := do(t, srv.URL, "PROPFIND", "/calendars/alice/cal/", `<D:propfind xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"><D:prop><CS:getctag/></D:prop></D:propfind>`, "Depth", "0")
+	ctag := prop[strings.Index(prop, "<CS:getctag>")+len("<CS:getctag>") : strings.Index(prop, "</CS:getctag>")]
+	if code, _ := do(t, srv.URL, "GET", "/calendars/alice/cal/", "", "If-None-Match", `"`+ctag+`"`); code != 304 {
+		t.Errorf("GET with the CTag as If-None-Match: %d, want 304", code)
+	}
+}

@@ -23,6 +23,11 @@ func (r *request) get() error {
 	case kMissing:
 		return errorf(http.StatusNotFound, "not found")
 	case kFile:
+	case kCollection:
+		if res.calendar() {
+			return r.exportCalendar(res)
+		}
+		fallthrough
 	default:
 		r.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		r.w.WriteHeader(http.StatusOK)
