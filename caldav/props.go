@@ -91,7 +91,7 @@ func (r *request) live(res *resource, name xml.Name) (string, bool, error) {
 		if name == pLastModified && res.kind != kFile {
 			break
 		}
-		s, ok, err := r.stamp(res)
+		s, ok, err := r.stamp(res, name == pCreationDate || r.wantCreated)
 		if err != nil || !ok {
 			return "", false, err
 		}
@@ -298,6 +298,9 @@ func (r *request) propstats(res *resource, q *propQuery, body func() ([]byte, er
 			names = append(names, unclark(k))
 		}
 	}
+	// One history walk finds both times; if both are asked for, take
+	// both the first time.
+	r.wantCreated = slices.Contains(names, pCreationDate)
 	seen := map[xml.Name]bool{}
 	for _, n := range names {
 		if seen[n] {

@@ -115,8 +115,9 @@ type request struct {
 	user string
 	// walks counts the history walks made for getlastmodified and
 	// creationdate; committed is the time of the request's commit.
-	walks     int
-	committed time.Time
+	walks       int
+	wantCreated bool
+	committed   time.Time
 }
 
 // httpError is an answer other than success; Batch functions return it

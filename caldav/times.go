@@ -21,6 +21,8 @@ import (
 //   - a stamp, once found, is kept by key and content digest, and writes
 //     through this server record theirs as they commit, so the history
 //     is walked at most once per file and version;
+//   - getlastmodified alone walks the history only back to the newest
+//     change of the file (kv.Store.History with limit 1);
 //   - a request walks the history for at most historyWalks resources;
 //     the others' stamps are reported as not found (404 in the propstat)
 //     until a later request has found them.
@@ -38,6 +40,9 @@ const maxStamps = 100000
 type stamp struct {
 	digest            string // of the content the stamp is for
 	created, modified time.Time
+	// partial: created is not known (only getlastmodified was asked
+	// for, which needs the history only back to the last change).
+	partial bool
 }
 
 type stampCache struct {
@@ -69,7 +74,7 @@ func (c *stampCache) wrote(key, prev, digest string, t time.Time) {
 		return
 	}
 	if old, ok := c.get(key, prev); ok {
-		c.put(key, stamp{digest: digest, created: old.created, modified: t})
+		c.put(key, stamp{digest: digest, created: old.created, modified: t, partial: old.partial})
 	}
 }
 
@@ -85,10 +90,10 @@ func stampKey(res *resource) (string, bool) {
 	return "", false
 }
 
-// stamp finds when res was created and last changed, within the
-// request's budget of history walks; ok is false when it has none or the
-// budget is spent.
-func (r *request) stamp(res *resource) (s stamp, ok bool, err error) {
+// stamp finds when res was last changed and, if created, when it was
+// created, within the request's budget of history walks; ok is false
+// when it has none or the budget is spent.
+func (r *request) stamp(res *resource, created bool) (s stamp, ok bool, err error) {
 	key, ok := stampKey(res)
 	if !ok {
 		return s, false, nil
@@ -99,13 +104,29 @@ func (r *request) stamp(res *resource) (s stamp, ok bool, err error) {
 			return s, false, nil
 		}
 	}
-	if s, ok := r.h.stamps.get(key, digest); ok {
+	if s, ok := r.h.stamps.get(key, digest); ok && (!created || !s.partial) {
 		return s, true, nil
 	}
 	if r.walks >= historyWalks {
 		return s, false, nil
 	}
 	r.walks++
+	if !created {
+		// The last change is usually the newest revision: walk no further.
+		revs, err := r.h.store.History(r.ctx, key, 1)
+		if err != nil {
+			return s, false, err
+		}
+		if len(revs) == 1 {
+			if d, err := r.digestAt(revs[0].Version, key); err != nil {
+				return s, false, err
+			} else if d == digest {
+				s = stamp{digest: digest, modified: revs[0].Author.Time, partial: true}
+				r.h.stamps.put(key, s)
+				return s, true, nil
+			}
+		}
+	}
 	revs, err := r.h.store.History(r.ctx, key, 0)
 	if err != nil {
 		return s, false, err

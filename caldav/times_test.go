@@ -62,6 +62,18 @@ func TestTimes(t *testing.T) {
 			}
 		}
 	}
+	// One at a time: the last change alone needs less of the history.
+	fresh := server()
+	alone := map[string]string{
+		"getlastmodified": "<D:getlastmodified>Sun, 01 Mar 2026 10:03:00 GMT</D:getlastmodified>",
+		"creationdate":    "<D:creationdate>2026-03-01T10:02:00Z</D:creationdate>",
+	}
+	for _, p := range []string{"getlastmodified", "creationdate", "getlastmodified"} {
+		_, got := do(t, fresh, "PROPFIND", "/calendars/alice/cal/a.ics", `<D:propfind xmlns:D="DAV:"><D:prop><D:`+p+`/></D:prop></D:propfind>`, "Depth", "0")
+		if !strings.Contains(got, alone[p]) {
+			t.Errorf("%s alone:\n%s\nwant %s", p, got, alone[p])
+		}
+	}
 	if _, got := do(t, first, "PROPFIND", "/calendars/alice/cal/", ask, "Depth", "0"); !strings.Contains(got, "<D:getlastmodified/></D:prop><D:status>HTTP/1.1 404") {
 		t.Errorf("a collection's getlastmodified:\n%s", got)
 	}
