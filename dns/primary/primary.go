@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -216,6 +217,7 @@ func (p *Primary) reload(ctx context.Context) ([]*authority.Zone, error) {
 		return nil, err
 	}
 	var raised []*authority.Zone
+	parsed := 0 // bytes of zone files parsed
 	p.stale = nil
 	rejected := map[string]string{}
 	entries = topLevel(entries)
@@ -245,6 +247,7 @@ func (p *Primary) reload(ctx context.Context) ([]*authority.Zone, error) {
 		if err != nil {
 			return nil, err
 		}
+		parsed += len(src)
 		z, a, err := loadZone(e.Key, src)
 		if err != nil {
 			rejected[e.Key] = e.Digest
@@ -292,8 +295,20 @@ func (p *Primary) reload(ctx context.Context) ([]*authority.Zone, error) {
 	p.keys.Store(keys)
 	p.loaded, p.version, p.keyFiles, p.rejected = next, snap.Version(), keyFiles, rejected
 	p.metrics.zones.Set(float64(len(next)))
+	if parsed >= freeAfter {
+		// Parsing left garbage of several times the zone's size, and
+		// the heap it grew stays resident until a collection returns
+		// it, which may be hours away since answers allocate nothing:
+		// 1.1 GiB resident for a zone of a million names, 0.4 GiB
+		// live. Return it now.
+		debug.FreeOSMemory()
+	}
 	return raised, nil
 }
+
+// freeAfter is the zone text a reload must have parsed for it to return
+// the memory freed to the system at once.
+const freeAfter = 1 << 20
 
 // HookHandler serves POST /git-hook: a forge's push webhook makes the
 // primary fetch. Register it on the side port's mux.
