@@ -2,6 +2,8 @@ package caldav
 
 import (
 	"bytes"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -185,4 +187,27 @@ func FuzzDataRequest(f *testing.F) {
 			encode(&bytes.Buffer{}, cal)
 		}
 	})
+}
+
+// TestSyncSharedHome: syncing another user's home at infinity reports
+// only what is in the calendars shared with the user.
+func TestSyncSharedHome(t *testing.T) {
+	store := newStore(t)
+	srv := serve(t, store)
+	do(t, srv.URL, "MKCALENDAR", "/calendars/alice/team/", "")
+	do(t, srv.URL, "MKCALENDAR", "/calendars/alice/private/", "")
+	do(t, srv.URL, "PUT", "/calendars/alice/team/a.ics", event)
+	do(t, srv.URL, "PUT", "/calendars/alice/private/b.ics", strings.Replace(event, "UID:u1", "UID:u2", 1))
+	share(t, store, "calendars/alice/team", "user:bob", "read")
+	req, _ := http.NewRequest("REPORT", srv.URL+"/calendars/alice/", strings.NewReader(`<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>infinity</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`))
+	req.SetBasicAuth("bob", testUsers["bob"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if got := string(b); resp.StatusCode != 207 || !strings.Contains(got, "/calendars/alice/team/a.ics") || strings.Contains(got, "private") {
+		t.Errorf("bob's sync of alice's home: %d\n%s", resp.StatusCode, got)
+	}
 }

@@ -229,12 +229,14 @@ func (r *request) syncCollection(coll *resource, n *davxml.Node) error {
 		if err != nil {
 			return err
 		}
+		// In another user's home only the calendars shared with the user
+		// count (deeper, access is the collection's, checked already).
+		if coll.kind == kHome && coll.owner != r.user && r.access(res) < readAccess {
+			continue
+		}
 		if res.kind != kFile {
 			ms.Status(hrefOf(segs, false), http.StatusNotFound, "")
 			continue
-		}
-		if r.access(res) < readAccess {
-			continue // in a shared home, what is not shared with the user
 		}
 		stats, err := r.propstats(res, q, r.body(res))
 		if err != nil {
