@@ -19,7 +19,9 @@
 // RFC 4918 §9.1 reads as infinity), answer 403 propfind-finite-depth.
 // getlastmodified and creationdate come from the git history and are
 // computed only when asked for by name (times.go says how their cost is
-// bounded). sync-collection answers sync-level 1 and infinity.
+// bounded). sync-collection answers sync-level 1 and infinity;
+// expand-property (RFC 3253) expands href-valued properties. A GET of a
+// calendar collection answers the whole calendar as one iCalendar file.
 //
 // Request bodies are parsed by package davxml within limits, calendar
 // queries evaluated by package calquery; package collmeta is the
