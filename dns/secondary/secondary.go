@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -347,6 +348,12 @@ func (s *Secondary) check(ctx context.Context, z *zoneState) {
 	z.good = next
 	s.swap(next)
 	s.succeeded(z)
+	if res.Bytes >= 1<<20 {
+		// A large transfer leaves garbage several times its size that
+		// would stay resident for long: answers allocate nothing, so
+		// the next collection may be hours away.
+		debug.FreeOSMemory()
+	}
 	serial := next.SOA().Serial
 	s.metrics.serial.WithLabelValues(origin).Set(float64(serial))
 	if old == nil {
