@@ -116,6 +116,8 @@ type request struct {
 	// walks counts the history walks made for getlastmodified and
 	// creationdate; committed is the time of the request's commit.
 	walks       int
+	walkCtx     context.Context // bounds the walks' time
+	walkCancel  context.CancelFunc
 	wantCreated bool
 	committed   time.Time
 }
@@ -176,7 +178,11 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if !rq.authenticate() {
 		return
 	}
-	if err := rq.serve(); err != nil {
+	err = rq.serve()
+	if rq.walkCancel != nil {
+		rq.walkCancel()
+	}
+	if err != nil {
 		h.fail(w, r, err)
 	}
 }

@@ -1,6 +1,7 @@
 package caldav
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"sync"
@@ -23,15 +24,20 @@ import (
 //     is walked at most once per file and version;
 //   - getlastmodified alone walks the history only back to the newest
 //     change of the file (kv.Store.History with limit 1);
-//   - a request walks the history for at most historyWalks resources;
-//     the others' stamps are reported as not found (404 in the propstat)
-//     until a later request has found them.
+//   - a request walks the history for at most historyWalks resources
+//     and historyTime; the others' stamps are reported as not found (404
+//     in the propstat) until a later request has found them.
 //
 // Collections have a creationdate (their meta file's) but no
 // getlastmodified: what changed below them is the CTag's business.
 
-// historyWalks bounds the history walks of one request.
-const historyWalks = 16
+// historyWalks bounds the history walks of one request, and
+// historyTime the time they may take together: in kv/git a walk costs
+// about half a millisecond per commit it passes (BenchmarkListLastModified).
+const (
+	historyWalks = 16
+	historyTime  = 200 * time.Millisecond
+)
 
 // maxStamps bounds the stamps kept; past it they are all dropped.
 const maxStamps = 100000
@@ -111,9 +117,22 @@ func (r *request) stamp(res *resource, created bool) (s stamp, ok bool, err erro
 		return s, false, nil
 	}
 	r.walks++
+	if r.walkCtx == nil {
+		r.walkCtx, r.walkCancel = context.WithTimeout(r.ctx, historyTime)
+	}
+	s, ok, err = r.walkStamp(key, digest, created)
+	if errors.Is(err, context.DeadlineExceeded) && r.ctx.Err() == nil {
+		r.walks = historyWalks // out of time: no more walks in this request
+		return s, false, nil
+	}
+	return s, ok, err
+}
+
+// walkStamp finds key's stamp in the history.
+func (r *request) walkStamp(key, digest string, created bool) (s stamp, ok bool, err error) {
 	if !created {
 		// The last change is usually the newest revision: walk no further.
-		revs, err := r.h.store.History(r.ctx, key, 1)
+		revs, err := r.h.store.History(r.walkCtx, key, 1)
 		if err != nil {
 			return s, false, err
 		}
@@ -127,7 +146,7 @@ func (r *request) stamp(res *resource, created bool) (s stamp, ok bool, err erro
 			}
 		}
 	}
-	revs, err := r.h.store.History(r.ctx, key, 0)
+	revs, err := r.h.store.History(r.walkCtx, key, 0)
 	if err != nil {
 		return s, false, err
 	}
@@ -157,13 +176,14 @@ func (r *request) stamp(res *resource, created bool) (s stamp, ok bool, err erro
 	return s, found, nil
 }
 
-// digestAt is key's digest at version, "" if it does not exist there.
+// digestAt is key's digest at version, "" if it does not exist there;
+// it is part of a walk.
 func (r *request) digestAt(version, key string) (string, error) {
-	snap, err := r.h.store.At(r.ctx, version)
+	snap, err := r.h.store.At(r.walkCtx, version)
 	if err != nil {
 		return "", err
 	}
-	d, err := snap.Digest(r.ctx, key)
+	d, err := snap.Digest(r.walkCtx, key)
 	if errors.Is(err, kv.ErrNotFound) {
 		return "", nil
 	}
