@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 )
 
 // A delta rebuilds an object from a base object: the size of the result
@@ -132,6 +133,7 @@ func treeDelta(old, base []byte) (d []byte, folders [][2]plumbing.Hash, ok bool)
 // 20-byte hash.
 type treeEntry struct {
 	name, nameEnd, end int
+	mode               filemode.FileMode
 	dir                bool
 }
 
@@ -142,12 +144,19 @@ func (e treeEntry) hash(buf []byte) plumbing.Hash {
 }
 
 func parseEntry(buf []byte, at int) (treeEntry, bool) {
-	sp := bytes.IndexByte(buf[at:], ' ')
-	if sp < 0 {
+	var e treeEntry
+	i := at
+	for ; i < len(buf) && buf[i] != ' '; i++ {
+		c := buf[i]
+		if c < '0' || c > '7' || i-at > 7 {
+			return treeEntry{}, false
+		}
+		e.mode = e.mode<<3 | filemode.FileMode(c-'0')
+	}
+	if i == at || i == len(buf) {
 		return treeEntry{}, false
 	}
-	mode := buf[at : at+sp]
-	e := treeEntry{name: at + sp + 1, dir: string(mode) == "40000"}
+	e.name = i + 1
 	nul := bytes.IndexByte(buf[e.name:], 0)
 	if nul < 0 {
 		return treeEntry{}, false
@@ -157,18 +166,23 @@ func parseEntry(buf []byte, at int) (treeEntry, bool) {
 	if e.end > len(buf) {
 		return treeEntry{}, false
 	}
+	e.dir = e.mode == filemode.Dir
 	return e, true
 }
 
-// compareEntries orders entries as git sorts a tree: by name, a folder's
-// name as if it ended in a slash.
+// compareEntries orders entries as git sorts a tree.
 func compareEntries(abuf []byte, a treeEntry, bbuf []byte, b treeEntry) int {
-	an, bn := abuf[a.name:a.nameEnd], bbuf[b.name:b.nameEnd]
+	return compareNames(abuf[a.name:a.nameEnd], a.dir, bbuf[b.name:b.nameEnd], b.dir)
+}
+
+// compareNames orders names as git sorts a tree's entries: a folder's
+// name as if it ended in a slash.
+func compareNames(an []byte, aDir bool, bn []byte, bDir bool) int {
 	n := min(len(an), len(bn))
 	if c := bytes.Compare(an[:n], bn[:n]); c != 0 {
 		return c
 	}
-	at := func(name []byte, dir bool) int {
+	next := func(name []byte, dir bool) int {
 		switch {
 		case len(name) > n:
 			return int(name[n])
@@ -177,7 +191,7 @@ func compareEntries(abuf []byte, a treeEntry, bbuf []byte, b treeEntry) int {
 		}
 		return -1
 	}
-	ca, cb := at(an, a.dir), at(bn, b.dir)
+	ca, cb := next(an, aDir), next(bn, bDir)
 	switch {
 	case ca < cb:
 		return -1

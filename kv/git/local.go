@@ -3,13 +3,16 @@ package git
 import (
 	"bufio"
 	"cmp"
+	"compress/zlib"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -22,7 +25,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	"github.com/go-git/go-git/v5/plumbing/transport/server"
 	"github.com/go-git/go-git/v5/storage/filesystem"
-	"github.com/go-git/go-git/v5/utils/ioutil"
 )
 
 // Local remotes (a path, file://) are served in this process by go-git's
@@ -101,7 +103,7 @@ func (s *packSession) UploadPack(ctx context.Context, req *packp.UploadPackReque
 		_, err := packfile.NewEncoder(pw, s.objs, false).Encode(objs, 0)
 		pw.CloseWithError(err)
 	}()
-	return packp.NewUploadPackResponseWithPackfile(req, ioutil.NewContextReadCloser(ctx, pr)), nil
+	return packp.NewUploadPackResponseWithPackfile(req, closeOnDone(ctx, pr)), nil
 }
 
 func (t localTransport) NewReceivePackSession(ep *transport.Endpoint, auth transport.AuthMethod) (transport.ReceivePackSession, error) {
@@ -132,7 +134,7 @@ func (s *casSession) ReceivePack(ctx context.Context, req *packp.ReferenceUpdate
 	rs := packp.NewReportStatus()
 	rs.UnpackStatus = "ok"
 	if req.Packfile != nil {
-		err := s.unpack(ioutil.NewContextReadCloser(ctx, req.Packfile))
+		err := s.unpack(closeOnDone(ctx, req.Packfile))
 		if err != nil {
 			rs.UnpackStatus = err.Error()
 			return rs, err
@@ -157,8 +159,44 @@ func (s *casSession) ReceivePack(ctx context.Context, req *packp.ReferenceUpdate
 const unpackLimit = 100
 
 // looseObjects hides the storage's PackfileWriter, so that go-git's
-// UpdateObjectStorage writes each object on its own.
-type looseObjects struct{ storer.Storer }
+// UpdateObjectStorage stores each object on its own, and writes them as
+// git does, but compressed for speed.
+type looseObjects struct {
+	storer.Storer
+	dir string // the git directory
+}
+
+func (l looseObjects) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error) {
+	h := o.Hash()
+	hex := h.String()
+	folder := filepath.Join(l.dir, "objects", hex[:2])
+	path := filepath.Join(folder, hex[2:])
+	if _, err := os.Stat(path); err == nil {
+		return h, nil
+	}
+	if err := os.MkdirAll(folder, 0o755); err != nil {
+		return h, err
+	}
+	r, err := o.Reader()
+	if err != nil {
+		return h, err
+	}
+	defer r.Close()
+	f, err := os.CreateTemp(folder, "tmp_obj_")
+	if err != nil {
+		return h, err
+	}
+	defer os.Remove(f.Name()) // after the rename, a no-op
+	bw := bufio.NewWriter(f)
+	zw, _ := zlib.NewWriterLevel(bw, zlib.BestSpeed)
+	fmt.Fprintf(zw, "%s %d\x00", o.Type(), o.Size())
+	_, err = io.Copy(zw, r)
+	err = errors.Join(err, zw.Close(), bw.Flush(), f.Chmod(0o444), f.Close())
+	if err != nil {
+		return h, err
+	}
+	return h, os.Rename(f.Name(), path)
+}
 
 func (s *casSession) unpack(pack io.ReadCloser) error {
 	defer pack.Close()
@@ -172,9 +210,43 @@ func (s *casSession) unpack(pack io.ReadCloser) error {
 	}
 	var st storer.Storer = s.refs
 	if binary.BigEndian.Uint32(hdr[8:]) < unpackLimit {
-		st = looseObjects{s.refs}
+		st = looseObjects{Storer: s.refs, dir: s.dir}
 	}
 	return packfile.UpdateObjectStorage(st, r)
+}
+
+// closeOnDone closes r when ctx ends, which ends a Read waiting on it.
+// go-git's context reader does this with a goroutine and a new buffer
+// for every Read: for a clone, hundreds of megabytes of garbage.
+func closeOnDone(ctx context.Context, r io.ReadCloser) io.ReadCloser {
+	stop := context.AfterFunc(ctx, func() { r.Close() })
+	return &ctxCloser{ReadCloser: r, stop: stop}
+}
+
+type ctxCloser struct {
+	io.ReadCloser
+	stop func() bool
+}
+
+func (c *ctxCloser) Close() error {
+	c.stop()
+	return c.ReadCloser.Close()
+}
+
+// lockWait is how long a push waits for another writer's lock on a
+// ref, as git waits core.filesRefLockTimeout (100 ms) before it fails:
+// writers of one remote take turns rather than fail.
+const lockWait = time.Second
+
+func lockRef(path string) (*os.File, error) {
+	deadline := time.Now().Add(lockWait)
+	for pause := time.Millisecond; ; pause = min(2*pause, 50*time.Millisecond) {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil || !errors.Is(err, fs.ErrExist) || time.Now().After(deadline) {
+			return f, err
+		}
+		time.Sleep(pause)
+	}
 }
 
 var errRefMoved = errors.New("reference moved since it was read (fetch first)")
@@ -187,7 +259,7 @@ func (s *casSession) update(c *packp.Command) (err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	lock, err := os.OpenFile(path+".lock", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	lock, err := lockRef(path + ".lock")
 	if err != nil {
 		return fmt.Errorf("reference locked by another writer: %w", err)
 	}

@@ -78,6 +78,9 @@ func (s *objectStore) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash,
 			return plumbing.ZeroHash, err
 		}
 	}
+	if cap(data)-len(data) > 64 && cap(data)-len(data) > len(data)/8 {
+		data = append([]byte(nil), data...) // drop what append grew
+	}
 	h := o.Hash()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -251,7 +254,7 @@ func (s *objectStore) keepCompact(old plumbing.Hash, o stored, next plumbing.Has
 		if b.Len() >= len(o.data) {
 			return
 		}
-		z = b.Bytes()
+		z = append([]byte(nil), b.Bytes()...) // b has grown by doubling
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -302,6 +305,9 @@ func (o *memObject) Writer() (io.WriteCloser, error) { return o, nil }
 
 func (o *memObject) Write(p []byte) (int, error) {
 	o.h = plumbing.ZeroHash
+	if o.cont == nil && o.sz > int64(len(p)) {
+		o.cont = make([]byte, 0, o.sz) // SetSize told us
+	}
 	o.cont = append(o.cont, p...)
 	o.sz = int64(len(o.cont))
 	return len(p), nil

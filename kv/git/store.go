@@ -17,6 +17,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 
 	"github.com/quercus-dev/quercus/kv"
 )
@@ -198,11 +199,19 @@ func (s *Store) fetch(ctx context.Context) (plumbing.Hash, error) {
 	defer cancel()
 	tracking := plumbing.NewRemoteReferenceName("origin", s.branch.Short())
 	spec := config.RefSpec(fmt.Sprintf("+%s:%s", s.branch, tracking))
-	err := s.remote.FetchContext(ctx, &gogit.FetchOptions{
-		RefSpecs: []config.RefSpec{spec},
-		Auth:     s.cfg.Auth,
-		Tags:     gogit.NoTags,
-	})
+	var err error
+	for range 3 {
+		err = s.remote.FetchContext(ctx, &gogit.FetchOptions{
+			RefSpecs: []config.RefSpec{spec},
+			Auth:     s.cfg.Auth,
+			Tags:     gogit.NoTags,
+		})
+		// go-git serving a local remote reads every file below refs/,
+		// and finds a lock another writer has just created empty.
+		if !errors.Is(err, dotgit.ErrEmptyRefFile) {
+			break
+		}
+	}
 	switch {
 	case err == nil, errors.Is(err, gogit.NoErrAlreadyUpToDate):
 	case errors.Is(err, transport.ErrEmptyRemoteRepository), isMissingRef(err):

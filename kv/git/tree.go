@@ -1,9 +1,11 @@
 package git
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 
@@ -14,55 +16,102 @@ import (
 	"github.com/quercus-dev/quercus/kv"
 )
 
-// dir is a decoded git tree. Trees are content-addressed, so a decoded
-// tree is immutable and can be cached and shared by every snapshot.
+// dir is a git tree as stored, with the offset of each entry: a folder
+// of 10,000 files (a calendar) costs 40 KB beside the tree's bytes,
+// which it shares with the object store, rather than a decoded entry
+// and two strings per file. Trees are content-addressed, so a dir is
+// immutable and can be cached and shared by every snapshot.
 type dir struct {
-	entries []object.TreeEntry
-	byName  map[string]int
+	raw  []byte
+	offs []uint32
 }
 
-func (d *dir) lookup(name string) (object.TreeEntry, bool) {
-	i, ok := d.byName[name]
-	if !ok {
-		return object.TreeEntry{}, false
+func parseDir(raw []byte) (*dir, error) {
+	d := &dir{raw: raw}
+	for at := 0; at < len(raw); {
+		e, ok := parseEntry(raw, at)
+		if !ok {
+			return nil, fmt.Errorf("malformed tree entry at byte %d", at)
+		}
+		d.offs = append(d.offs, uint32(at))
+		at = e.end
 	}
-	return d.entries[i], true
+	return d, nil
+}
+
+func (d *dir) len() int { return len(d.offs) }
+
+func (d *dir) at(i int) treeEntry {
+	e, _ := parseEntry(d.raw, int(d.offs[i])) // parsed once in parseDir
+	return e
+}
+
+// bytes returns entry i as stored.
+func (d *dir) bytes(i int) []byte {
+	e := d.at(i)
+	return d.raw[d.offs[i]:e.end]
+}
+
+func (d *dir) entry(i int) object.TreeEntry {
+	e := d.at(i)
+	return object.TreeEntry{Name: string(d.raw[e.name:e.nameEnd]), Mode: e.mode, Hash: e.hash(d.raw)}
+}
+
+// lookup finds the entry called name, a file or a folder.
+func (d *dir) lookup(name string) (object.TreeEntry, bool) {
+	for _, asDir := range []bool{false, true} {
+		i := sort.Search(d.len(), func(i int) bool { return d.compareKey(i, name, asDir) >= 0 })
+		if i < d.len() && d.compareKey(i, name, asDir) == 0 {
+			return d.entry(i), true
+		}
+	}
+	return object.TreeEntry{}, false
+}
+
+// compareKey compares entry i with name in git's tree order, as a folder
+// if asDir.
+func (d *dir) compareKey(i int, name string, asDir bool) int {
+	e := d.at(i)
+	return compareNames(d.raw[e.name:e.nameEnd], e.dir, []byte(name), asDir)
 }
 
 func isDir(e object.TreeEntry) bool { return e.Mode == filemode.Dir }
 
 // isFile is true for what kv exposes as files: regular, executable and
 // symlink blobs. Submodules (commits) are ignored.
-func isFile(e object.TreeEntry) bool {
-	return e.Mode == filemode.Regular || e.Mode == filemode.Executable ||
-		e.Mode == filemode.Deprecated || e.Mode == filemode.Symlink
+func isFile(e object.TreeEntry) bool { return isFileMode(e.Mode) }
+
+func isFileMode(m filemode.FileMode) bool {
+	return m == filemode.Regular || m == filemode.Executable ||
+		m == filemode.Deprecated || m == filemode.Symlink
 }
 
 // objects reads and writes git objects through a bounded tree cache.
 type objects struct {
 	st *lockedStorage
 
-	mu      sync.Mutex
-	cache   map[plumbing.Hash]*dir
-	entries int // held by the cached trees
+	mu    sync.Mutex
+	cache map[plumbing.Hash]*dir
+	bytes int // held by the cached trees, beyond what the store holds
 }
 
-// maxCachedTrees and maxCachedEntries bound the cache; it is cleared when
+// maxCachedTrees and maxCachedBytes bound the cache; it is cleared when
 // full, which is cheap and keeps the hot trees of the current head coming
-// back quickly. Entries count too: a folder of 10,000 files (a calendar)
-// is one tree of about 1 MB decoded, made anew by every commit.
+// back quickly. A folder of 10,000 files is a tree of about 450 KB.
 const (
-	maxCachedTrees   = 4096
-	maxCachedEntries = 64 << 10
+	maxCachedTrees = 4096
+	maxCachedBytes = 2 << 20
 )
 
 func newObjects(st *lockedStorage) *objects {
 	return &objects{st: st, cache: map[plumbing.Hash]*dir{}}
 }
 
+var emptyDir = &dir{}
+
 func (o *objects) tree(h plumbing.Hash) (*dir, error) {
 	if h.IsZero() {
-		return &dir{}, nil
+		return emptyDir, nil
 	}
 	o.mu.Lock()
 	d, ok := o.cache[h]
@@ -74,21 +123,19 @@ func (o *objects) tree(h plumbing.Hash) (*dir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tree %s: %w", h, err)
 	}
-	var t object.Tree
-	if err := t.Decode(obj); err != nil {
+	if d, err = parseDir(obj.(*memObject).cont); err != nil {
 		return nil, fmt.Errorf("tree %s: %w", h, err)
 	}
-	d = &dir{entries: t.Entries, byName: make(map[string]int, len(t.Entries))}
-	for i, e := range t.Entries {
-		d.byName[e.Name] = i
-	}
+	// The bytes count even when shared with the store: the tree may
+	// be kept as a delta later, and the cache would then hold them.
+	cost := len(d.raw) + 4*len(d.offs)
 	o.mu.Lock()
-	if len(o.cache) >= maxCachedTrees || o.entries+len(d.entries) > maxCachedEntries {
+	if len(o.cache) >= maxCachedTrees || o.bytes+cost > maxCachedBytes {
 		clear(o.cache)
-		o.entries = 0
+		o.bytes = 0
 	}
 	o.cache[h] = d
-	o.entries += len(d.entries)
+	o.bytes += cost
 	o.mu.Unlock()
 	return d, nil
 }
@@ -106,19 +153,8 @@ func (o *objects) blob(h plumbing.Hash) ([]byte, error) {
 	return io.ReadAll(r)
 }
 
-func (o *objects) putBlob(b []byte) (plumbing.Hash, error) {
-	obj := o.st.NewEncodedObject()
-	obj.SetType(plumbing.BlobObject)
-	obj.SetSize(int64(len(b)))
-	w, err := obj.Writer()
-	if err != nil {
-		return plumbing.ZeroHash, err
-	}
-	if _, err := w.Write(b); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	w.Close()
-	return o.st.SetEncodedObject(obj)
+func (o *objects) put(t plumbing.ObjectType, b []byte) (plumbing.Hash, error) {
+	return o.st.SetEncodedObject(&memObject{t: t, sz: int64(len(b)), cont: b})
 }
 
 // find resolves a path below root. A zero root is the empty tree.
@@ -150,7 +186,8 @@ func (o *objects) walk(h plumbing.Hash, prefix string, fn func(key string, e obj
 	if err != nil {
 		return err
 	}
-	for _, e := range d.entries {
+	for i := range d.len() {
+		e := d.entry(i)
 		key := join(prefix, e.Name)
 		switch {
 		case isDir(e):
@@ -191,17 +228,18 @@ type edit struct {
 }
 
 // write returns the tree that is base with the edits applied (keys
-// relative to base). Only the trees on the edited paths are rewritten.
-// A tree left empty returns the zero hash: git stores no empty folders.
+// relative to base). Only the trees on the edited paths are rewritten,
+// each by copying the entries of its base that did not change around
+// the ones that did. A tree left empty returns the zero hash: git stores
+// no empty folders.
 func (o *objects) write(base plumbing.Hash, edits map[string]*edit) (plumbing.Hash, error) {
 	d, err := o.tree(base)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	entries := make(map[string]object.TreeEntry, len(d.entries)+len(edits))
-	for _, e := range d.entries {
-		entries[e.Name] = e
-	}
+	// changed maps each name the edits touch to its new entry, nil for
+	// none: whatever base has under that name goes.
+	changed := map[string][]byte{}
 	sub := map[string]map[string]*edit{}
 	for key, ed := range edits {
 		name, rest, nested := strings.Cut(key, "/")
@@ -213,59 +251,119 @@ func (o *objects) write(base plumbing.Hash, edits map[string]*edit) (plumbing.Ha
 			continue
 		}
 		if ed.data == nil {
-			delete(entries, name)
+			changed[name] = nil
 			continue
 		}
-		h, err := o.putBlob(ed.data)
+		h, err := o.put(plumbing.BlobObject, ed.data)
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
 		mode := filemode.Regular
-		if old, ok := entries[name]; ok && isFile(old) {
+		if old, ok := d.lookup(name); ok && isFile(old) {
 			mode = old.Mode // keep an executable bit a human set
 		}
-		entries[name] = object.TreeEntry{Name: name, Mode: mode, Hash: h}
+		changed[name] = encodeEntry(mode, name, h)
 	}
 	for name, edits := range sub {
 		var subBase plumbing.Hash
-		if old, ok := entries[name]; ok && isDir(old) {
+		old, ok := d.lookup(name)
+		if ok && isDir(old) {
 			subBase = old.Hash
 		}
 		h, err := o.write(subBase, edits)
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
-		if h.IsZero() {
+		switch {
+		case !h.IsZero():
+			changed[name] = encodeEntry(filemode.Dir, name, h)
+		case ok && isDir(old):
 			// The folder is gone; a file written in its place stays.
-			if e, ok := entries[name]; ok && isDir(e) {
-				delete(entries, name)
+			if _, file := changed[name]; !file {
+				changed[name] = nil
 			}
-		} else {
-			entries[name] = object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: h}
 		}
 	}
-	if len(entries) == 0 {
+	var added [][]byte
+	size := len(d.raw)
+	for _, e := range changed {
+		if e != nil {
+			added = append(added, e)
+			size += len(e)
+		}
+	}
+	slices.SortFunc(added, func(a, b []byte) int {
+		ea, _ := parseEntry(a, 0)
+		eb, _ := parseEntry(b, 0)
+		return compareNames(a[ea.name:ea.nameEnd], ea.dir, b[eb.name:eb.nameEnd], eb.dir)
+	})
+	out := make([]byte, 0, size)
+	for i := range d.len() {
+		e := d.at(i)
+		if _, ok := changed[string(d.raw[e.name:e.nameEnd])]; ok {
+			continue
+		}
+		for len(added) > 0 {
+			a, _ := parseEntry(added[0], 0)
+			if compareNames(added[0][a.name:a.nameEnd], a.dir, d.raw[e.name:e.nameEnd], e.dir) > 0 {
+				break
+			}
+			out = append(out, added[0]...)
+			added = added[1:]
+		}
+		out = append(out, d.bytes(i)...)
+	}
+	for _, a := range added {
+		out = append(out, a...)
+	}
+	if len(out) == 0 {
 		return plumbing.ZeroHash, nil
 	}
-	t := object.Tree{Entries: make([]object.TreeEntry, 0, len(entries))}
-	for _, e := range entries {
-		t.Entries = append(t.Entries, e)
+	if bytes.Equal(out, d.raw) {
+		return base, nil
 	}
-	slices.SortFunc(t.Entries, func(a, b object.TreeEntry) int { return strings.Compare(sortName(a), sortName(b)) })
-	obj := o.st.NewEncodedObject()
-	if err := t.Encode(obj); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	return o.st.SetEncodedObject(obj)
+	return o.put(plumbing.TreeObject, out)
 }
 
-// sortName is the name git sorts a tree entry by: folders as if they
-// ended in a slash.
-func sortName(e object.TreeEntry) string {
-	if isDir(e) {
-		return e.Name + "/"
+func encodeEntry(mode filemode.FileMode, name string, h plumbing.Hash) []byte {
+	b := make([]byte, 0, 8+len(name)+len(h))
+	b = fmt.Appendf(b, "%o %s\x00", uint32(mode), name)
+	return append(b, h[:]...)
+}
+
+// pairs walks the trees a and b in step, in git's order, calling fn
+// with the index of each entry in a and in b (-1 where one has no entry
+// of that name and kind); entries equal in both are skipped.
+func pairs(a, b *dir, fn func(i, j int) error) error {
+	i, j := 0, 0
+	for i < a.len() || j < b.len() {
+		c := -1
+		switch {
+		case i == a.len():
+			c = 1
+		case j < b.len():
+			ea, eb := a.at(i), b.at(j)
+			c = compareNames(a.raw[ea.name:ea.nameEnd], ea.dir, b.raw[eb.name:eb.nameEnd], eb.dir)
+		}
+		var err error
+		switch {
+		case c < 0:
+			err = fn(i, -1)
+			i++
+		case c > 0:
+			err = fn(-1, j)
+			j++
+		default:
+			if !bytes.Equal(a.bytes(i), b.bytes(j)) {
+				err = fn(i, j)
+			}
+			i, j = i+1, j+1
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return e.Name
+	return nil
 }
 
 // diff lists the files that differ between trees a and b, skipping equal
@@ -288,59 +386,44 @@ func (o *objects) diff(a, b plumbing.Hash, prefix string, out *[]kv.Change) erro
 			return nil
 		})
 	}
-	// side reports a's or b's entry as (file hash, dir hash).
-	side := func(d *dir, name string) (file, folder plumbing.Hash) {
-		if e, ok := d.lookup(name); ok {
+	// A name that is a file on one side and a folder on the other sorts
+	// as two entries ("x" and "x/"), so each side's entry comes alone.
+	return pairs(da, db, func(i, j int) error {
+		switch {
+		case i >= 0 && j >= 0:
+			ea, eb := da.entry(i), db.entry(j)
+			key := join(prefix, ea.Name)
 			switch {
-			case isDir(e):
-				return plumbing.ZeroHash, e.Hash
-			case isFile(e):
-				return e.Hash, plumbing.ZeroHash
+			case isDir(ea):
+				return o.diff(ea.Hash, eb.Hash, key, out)
+			case isFile(ea) && isFile(eb):
+				if ea.Hash != eb.Hash {
+					*out = append(*out, kv.Change{Key: key, Op: kv.Modified})
+				}
+			case isFile(ea):
+				*out = append(*out, kv.Change{Key: key, Op: kv.Deleted})
+			case isFile(eb):
+				*out = append(*out, kv.Change{Key: key, Op: kv.Added})
+			}
+		case i >= 0:
+			ea := da.entry(i)
+			key := join(prefix, ea.Name)
+			if isDir(ea) {
+				return all(ea.Hash, key, kv.Deleted)
+			} else if isFile(ea) {
+				*out = append(*out, kv.Change{Key: key, Op: kv.Deleted})
+			}
+		default:
+			eb := db.entry(j)
+			key := join(prefix, eb.Name)
+			if isDir(eb) {
+				return all(eb.Hash, key, kv.Added)
+			} else if isFile(eb) {
+				*out = append(*out, kv.Change{Key: key, Op: kv.Added})
 			}
 		}
-		return plumbing.ZeroHash, plumbing.ZeroHash
-	}
-	names := map[string]bool{}
-	for _, e := range da.entries {
-		names[e.Name] = true
-	}
-	for _, e := range db.entries {
-		names[e.Name] = true
-	}
-	for name := range names {
-		key := join(prefix, name)
-		fa, ta := side(da, name)
-		fb, tb := side(db, name)
-		switch {
-		case !fa.IsZero() && !fb.IsZero():
-			if fa != fb {
-				*out = append(*out, kv.Change{Key: key, Op: kv.Modified})
-			}
-		case !fa.IsZero():
-			*out = append(*out, kv.Change{Key: key, Op: kv.Deleted})
-		case !fb.IsZero():
-			*out = append(*out, kv.Change{Key: key, Op: kv.Added})
-		}
-		switch {
-		case !ta.IsZero() && !tb.IsZero():
-			err = o.diff(ta, tb, key, out)
-		case !ta.IsZero():
-			err = all(ta, key, kv.Deleted)
-		case !tb.IsZero():
-			err = all(tb, key, kv.Added)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func join(prefix, name string) string {
-	if prefix == "" {
-		return name
-	}
-	return prefix + "/" + name
+		return nil
+	})
 }
 
 // added appends to out the tree b and the trees and files below it that
@@ -359,24 +442,29 @@ func (o *objects) added(a, b plumbing.Hash, seen map[plumbing.Hash]bool, out *[]
 	if err != nil {
 		return err
 	}
-	for _, e := range db.entries {
-		old, ok := da.lookup(e.Name)
-		if ok && old.Hash == e.Hash {
-			continue
+	return pairs(da, db, func(i, j int) error {
+		if j < 0 {
+			return nil
 		}
+		eb := db.entry(j)
 		switch {
-		case isDir(e):
+		case isDir(eb):
 			var sub plumbing.Hash
-			if ok && isDir(old) {
-				sub = old.Hash
+			if i >= 0 {
+				sub = da.entry(i).Hash
 			}
-			if err := o.added(sub, e.Hash, seen, out); err != nil {
-				return err
-			}
-		case isFile(e) && !seen[e.Hash]:
-			seen[e.Hash] = true
-			*out = append(*out, e.Hash)
+			return o.added(sub, eb.Hash, seen, out)
+		case isFile(eb) && !seen[eb.Hash]:
+			seen[eb.Hash] = true
+			*out = append(*out, eb.Hash)
 		}
+		return nil
+	})
+}
+
+func join(prefix, name string) string {
+	if prefix == "" {
+		return name
 	}
-	return nil
+	return prefix + "/" + name
 }
