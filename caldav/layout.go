@@ -311,6 +311,18 @@ func (r *request) check(res *resource, need access) error {
 	return nil
 }
 
+// checkBind checks that r's user may remove res from its parent or put
+// something in its place. In another user's home that is the home's
+// owner's right alone (RFC 3744's bind and unbind are the parent's): a
+// share lets its sharees change what is in the calendar, not remove,
+// move or replace the calendar itself. The caller has checked access.
+func (r *request) checkBind(res *resource) error {
+	if len(res.segs) == 3 && res.owner != r.user {
+		return precondition(http.StatusForbidden, "DAV:", "need-privileges", "", "only the owner may remove or replace a calendar")
+	}
+	return nil
+}
+
 // members lists the direct members of the collection folder: files and
 // sub-collections (by their meta file), skipping meta files.
 func members(entries []kv.Entry, folder string) (files []kv.Entry, colls []string) {

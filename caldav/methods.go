@@ -202,6 +202,9 @@ func (r *request) delete() error {
 	default:
 		return errorf(http.StatusForbidden, "cannot delete %s", res.href())
 	}
+	if err := r.checkBind(res); err != nil {
+		return err
+	}
 	if err := r.preconditions(res); err != nil {
 		return err
 	}
@@ -517,6 +520,14 @@ func (r *request) copyMove(move bool) error {
 	}
 	if err := r.check(dst, writeAccess); err != nil {
 		return err
+	}
+	if err := r.checkBind(dst); err != nil {
+		return err
+	}
+	if move {
+		if err := r.checkBind(src); err != nil {
+			return err
+		}
 	}
 	if dst.kind != kMissing && dst.kind != kFile && dst.kind != kCollection {
 		return errorf(http.StatusForbidden, "cannot overwrite %s", dst.href())
