@@ -76,14 +76,14 @@ func (z *Zone) answer(s *Set, name, lname string, q dns.Question) Result {
 // name to continue with when the answer is a CNAME or DNAME redirection.
 func (z *Zone) step(res *Result, name, lname string, qtype uint16) (next string) {
 	n, exact := z.closest(lname)
-	if o := n.occ; o != nil {
-		owner := suffix(name, o.name)
+	if o := z.occluder(n); o >= 0 {
+		owner := suffix(name, z.nodes[o].name)
 		switch {
-		case o.cut && exact && n == o && qtype == dns.TypeDS:
+		case z.is(o, cut) && exact && n == o && qtype == dns.TypeDS:
 			// The DS RRset lives on the parent side of the cut and is
 			// answered authoritatively from here (RFC 4035 §3.1.4.1).
 			return z.data(res, n, name, qtype)
-		case o.cut:
+		case z.is(o, cut):
 			z.referral(res, o, owner)
 			return ""
 		case !(exact && n == o):
@@ -93,10 +93,10 @@ func (z *Zone) step(res *Result, name, lname string, qtype uint16) (next string)
 	if exact {
 		return z.data(res, n, name, qtype)
 	}
-	if w := n.wild; w != nil {
+	if w := z.wildcard(n); w >= 0 {
 		// RFC 4592 §3.3.1: the closest encloser's wildcard is the
 		// source of synthesis; the records take the query name.
-		if w.cut && qtype != dns.TypeDS {
+		if z.is(w, cut) && qtype != dns.TypeDS {
 			// NS at a wildcard is ill-defined (RFC 4592 §4.2): we
 			// synthesize a delegation at the query name.
 			z.referral(res, w, name)
@@ -111,24 +111,25 @@ func (z *Zone) step(res *Result, name, lname string, qtype uint16) (next string)
 
 // data answers from node n, whose records are given owner name owner
 // (RFC 1034 §4.3.2 step 3a).
-func (z *Zone) data(res *Result, n *node, owner string, qtype uint16) (next string) {
+func (z *Zone) data(res *Result, n int32, owner string, qtype uint16) (next string) {
 	res.Rcode = dns.RcodeSuccess
 	if qtype == dns.TypeANY {
 		// RFC 8482 §4.1: one RRset is enough; CNAME included, not followed.
-		if n.any == nil {
+		rrs := z.forANY(n)
+		if rrs == nil {
 			z.negative(res, owner)
 			return ""
 		}
-		res.Answer = appendNamed(res.Answer, n.any, owner)
-		z.additional(res, n.any)
-		return ""
-	}
-	if rrs := n.get(qtype); rrs != nil {
 		res.Answer = appendNamed(res.Answer, rrs, owner)
 		z.additional(res, rrs)
 		return ""
 	}
-	if rrs := n.get(dns.TypeCNAME); rrs != nil {
+	if rrs := z.get(n, qtype); rrs != nil {
+		res.Answer = appendNamed(res.Answer, rrs, owner)
+		z.additional(res, rrs)
+		return ""
+	}
+	if rrs := z.get(n, dns.TypeCNAME); rrs != nil {
 		res.Answer = appendNamed(res.Answer, rrs, owner)
 		if c, ok := rrs[0].(*dns.CNAME); ok {
 			return c.Target
@@ -149,20 +150,20 @@ func (z *Zone) negative(res *Result, name string) {
 // referral answers a name at or below the cut at node cut, whose owner is
 // spelled owner (RFC 1034 §4.3.2 step 3b): not authoritative, unless a
 // CNAME chain has already given authoritative answers (RFC 6604 §2.1).
-func (z *Zone) referral(res *Result, cut *node, owner string) {
+func (z *Zone) referral(res *Result, cut int32, owner string) {
 	res.Rcode = dns.RcodeSuccess
 	if len(res.Answer) == 0 {
 		res.Authoritative = false
 	}
-	ns := cut.get(dns.TypeNS)
+	ns := z.get(cut, dns.TypeNS)
 	res.Ns = appendNamed(res.Ns, ns, owner)
 	z.additional(res, ns)
 }
 
 // dname substitutes the DNAME at o, whose owner is spelled owner, in name
 // (RFC 6672 §3.1): the DNAME and a synthesized CNAME go in the answer.
-func (z *Zone) dname(res *Result, o *node, owner, name string, qtype uint16) (next string) {
-	d := o.first(dns.TypeDNAME).(*dns.DNAME)
+func (z *Zone) dname(res *Result, o int32, owner, name string, qtype uint16) (next string) {
+	d := z.first(o, dns.TypeDNAME).(*dns.DNAME)
 	res.Rcode = dns.RcodeSuccess
 	res.Answer = append(res.Answer, named(d, owner))
 	target := name[:len(name)-len(owner)]
@@ -188,7 +189,7 @@ func (z *Zone) dname(res *Result, o *node, owner, name string, qtype uint16) (ne
 // and SRV records (RFC 1035 §3.3.9 and §3.3.11, RFC 2782), once each. Only
 // NS targets may take glue from below a cut: that is what glue is for.
 func (z *Zone) additional(res *Result, rrs []dns.RR) {
-	var buf [4]*node
+	var buf [4]int32
 	done := buf[:0]
 next:
 	for _, rr := range rrs {
@@ -208,8 +209,8 @@ next:
 		if !z.contains(lt) {
 			continue
 		}
-		n := z.nodes[lt]
-		if n == nil || (!glue && !n.authoritative()) {
+		n, ok := z.find(lt)
+		if !ok || (!glue && !z.authoritative(n)) {
 			continue
 		}
 		for _, d := range done {
@@ -218,7 +219,7 @@ next:
 			}
 		}
 		done = append(done, n)
-		res.Extra = appendNamed(res.Extra, n.get(dns.TypeA), target)
-		res.Extra = appendNamed(res.Extra, n.get(dns.TypeAAAA), target)
+		res.Extra = appendNamed(res.Extra, z.get(n, dns.TypeA), target)
+		res.Extra = appendNamed(res.Extra, z.get(n, dns.TypeAAAA), target)
 	}
 }
