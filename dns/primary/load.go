@@ -14,11 +14,24 @@ import (
 	"github.com/quercus-dev/quercus/kv"
 )
 
-// served is one zone as loaded from one file content.
+// served is one zone as loaded from one file content. It keeps the
+// parsed records only in auth: a second slice of them would cost 16 bytes
+// a record for as long as the zone is served.
 type served struct {
 	digest string // of the file it came from
-	zone   *zone.Zone
+	origin string // as given to zone.Parse
+	serial uint32
 	auth   *authority.Zone
+}
+
+func newServed(digest string, z *zone.Zone, a *authority.Zone) *served {
+	return &served{digest: digest, origin: z.Origin, serial: z.Serial(), auth: a}
+}
+
+// zone returns the zone served as dns/zone's type, for comparisons with a
+// new version; its records are in authority's order.
+func (s *served) zone() *zone.Zone {
+	return &zone.Zone{Origin: s.origin, Records: s.auth.Records()}
 }
 
 // ZoneError says why a zone file was not served.

@@ -254,17 +254,17 @@ func (p *Primary) reload(ctx context.Context) ([]*authority.Zone, error) {
 			p.metrics.rejected.WithLabelValues(e.Key).Inc()
 			p.metrics.valid.WithLabelValues(e.Key).Set(0)
 			if old != nil {
-				p.cfg.Logger.Error("zone rejected; still serving the previous version", "zone", e.Key, "serial", old.zone.Serial(), "err", err)
+				p.cfg.Logger.Error("zone rejected; still serving the previous version", "zone", e.Key, "serial", old.serial, "err", err)
 				next[e.Key] = old
 			} else {
 				p.cfg.Logger.Error("zone rejected; not served", "zone", e.Key, "err", err)
 			}
 			continue
 		}
-		if old != nil && !zone.SerialLess(old.zone.Serial(), z.Serial()) && changed(old.zone, z) {
+		if old != nil && !zone.SerialLess(old.serial, z.Serial()) && changed(old.zone(), z) {
 			// Secondaries would never see this change: keep serving the
 			// old version until the serial is raised (raiseSerials).
-			p.stale = append(p.stale, staleSerial{file: e.Key, src: src, served: old.zone.Serial()})
+			p.stale = append(p.stale, staleSerial{file: e.Key, src: src, served: old.serial})
 			next[e.Key] = old
 			continue
 		}
@@ -273,12 +273,12 @@ func (p *Primary) reload(ctx context.Context) ([]*authority.Zone, error) {
 		if old == nil {
 			p.cfg.Logger.Info("zone loaded", "zone", e.Key, "serial", z.Serial(), "records", len(z.Records))
 		} else {
-			p.cfg.Logger.Info("zone updated", "zone", e.Key, "serial", z.Serial(), "was", old.zone.Serial(), "records", len(z.Records))
+			p.cfg.Logger.Info("zone updated", "zone", e.Key, "serial", z.Serial(), "was", old.serial, "records", len(z.Records))
 		}
-		if old == nil || zone.SerialLess(old.zone.Serial(), z.Serial()) {
+		if old == nil || zone.SerialLess(old.serial, z.Serial()) {
 			raised = append(raised, a)
 		}
-		next[e.Key] = &served{digest: e.Digest, zone: z, auth: a}
+		next[e.Key] = newServed(e.Digest, z, a)
 	}
 	for name := range p.loaded {
 		if _, ok := next[name]; !ok {

@@ -258,7 +258,7 @@ func (p *Primary) fileOf(origin string) (string, bool) {
 	p.reloadMu.Lock()
 	defer p.reloadMu.Unlock()
 	for file, s := range p.loaded {
-		if dns.CanonicalName(s.zone.Origin) == origin {
+		if dns.CanonicalName(s.origin) == origin {
 			return file, true
 		}
 	}
