@@ -196,8 +196,14 @@ func (r *request) syncCollection(coll *resource, n *davxml.Node) error {
 		return limit - len(out)
 	}
 	truncated := false
+	// In another user's home only the calendars shared with the user
+	// count (deeper, access is the collection's, checked already).
+	foreign := coll.kind == kHome && coll.owner != r.user
 	for _, seg := range cur.segments(now) {
-		cs, err := r.collectionChanges(coll, seg.from, seg.to, deep)
+		cs, metas, err := r.collectionChanges(coll, seg.from, seg.to, deep)
+		if err == nil && foreign {
+			cs, err = r.sharedChanges(coll, cs, metas, seg.from, seg.to)
+		}
 		if err != nil {
 			if errors.Is(err, kv.ErrUnknownVersion) || errors.Is(err, kv.ErrNotFound) {
 				return precondition(http.StatusForbidden, davxml.NSDAV, "valid-sync-token", "", "unknown sync token")
@@ -229,12 +235,7 @@ func (r *request) syncCollection(coll *resource, n *davxml.Node) error {
 		if err != nil {
 			return err
 		}
-		// In another user's home only the calendars shared with the user
-		// count (deeper, access is the collection's, checked already).
-		if coll.kind == kHome && coll.owner != r.user && r.access(res) < readAccess {
-			continue
-		}
-		if res.kind != kFile {
+		if res.kind != kFile || (foreign && r.access(res) < readAccess) {
 			ms.Status(hrefOf(segs, false), http.StatusNotFound, "")
 			continue
 		}
@@ -249,6 +250,85 @@ func (r *request) syncCollection(coll *resource, n *davxml.Node) error {
 	}
 	ms.Raw("<D:sync-token>" + davxml.Text(next.token()) + "</D:sync-token>")
 	return r.multistatus(ms)
+}
+
+// sharedChanges keeps, of the changes cs in another user's home from
+// one version to another, those the user may know of: in a calendar
+// shared with the user at to, or at from if the member existed then
+// (the client may hold it, and must learn it is gone). The calendars
+// whose meta file changed (metas) and that became shared or stopped
+// being shared add all their members, at to or at from. The answer
+// depends on from and to alone, so that a truncated answer's skip stays
+// valid.
+func (r *request) sharedChanges(coll *resource, cs []syncChange, metas []string, from, to string) ([]syncChange, error) {
+	toSnap, err := r.h.store.At(r.ctx, to)
+	if err != nil {
+		return nil, err
+	}
+	var fromSnap kv.Snapshot
+	if from != "" {
+		if fromSnap, err = r.h.store.At(r.ctx, from); err != nil {
+			return nil, err
+		}
+	}
+	groups := r.dir.Groups(r.user)
+	type calAt struct {
+		snap kv.Snapshot
+		cal  string
+	}
+	known := map[calAt]bool{}
+	shared := func(snap kv.Snapshot, cal string) bool {
+		k := calAt{snap, cal}
+		if v, ok := known[k]; ok {
+			return v
+		}
+		m, _, err := readMeta(snapGetter(r.ctx, snap), coll.key+"/"+cal)
+		known[k] = err == nil && shareAccess(m, r.user, groups) >= readAccess
+		return known[k]
+	}
+	var out []syncChange
+	for _, c := range cs {
+		cal, _, inside := strings.Cut(c.name, "/")
+		switch {
+		case !inside: // a file in the home itself: never shared
+		case shared(toSnap, cal):
+			out = append(out, c)
+		case fromSnap != nil && shared(fromSnap, cal):
+			_, err := fromSnap.Digest(r.ctx, coll.key+"/"+c.name)
+			if err == nil {
+				out = append(out, c)
+			} else if !errors.Is(err, kv.ErrNotFound) {
+				return nil, err
+			}
+		}
+	}
+	added := false
+	for _, cal := range metas {
+		then, now := shared(fromSnap, cal), shared(toSnap, cal)
+		snap := toSnap
+		switch {
+		case then == now:
+			continue
+		case then:
+			snap = fromSnap
+		}
+		entries, err := snap.List(r.ctx, coll.key+"/"+cal)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			name := strings.TrimPrefix(e.Key, coll.key+"/")
+			if !strings.Contains(name, "/.") {
+				out = append(out, syncChange{name: name})
+				added = true
+			}
+		}
+	}
+	if added {
+		slices.SortFunc(out, func(a, b syncChange) int { return strings.Compare(a.name, b.name) })
+		out = slices.CompactFunc(out, func(a, b syncChange) bool { return a.name == b.name })
+	}
+	return out, nil
 }
 
 // syncChange is one member that changed.
@@ -304,8 +384,9 @@ func (c syncCursor) segments(now string) []syncCursor {
 // collectionChanges lists the members of coll that changed from one
 // version to another, sorted by name; from "" lists every member. deep
 // includes the members of child collections, named by their path below
-// coll.
-func (r *request) collectionChanges(coll *resource, from, to string, deep bool) ([]syncChange, error) {
+// coll; it also returns the child collections whose meta file changed
+// (then only), whose shares may have changed.
+func (r *request) collectionChanges(coll *resource, from, to string, deep bool) (out []syncChange, metas []string, err error) {
 	member := func(key string) (string, bool) {
 		name, ok := strings.CutPrefix(key, coll.key+"/")
 		if !ok || (!deep && strings.Contains(name, "/")) {
@@ -318,37 +399,38 @@ func (r *request) collectionChanges(coll *resource, from, to string, deep bool) 
 		}
 		return name, true
 	}
-	var out []syncChange
 	if from == to {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if from == "" {
 		snap, err := r.h.store.At(r.ctx, to)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		entries, err := snap.List(r.ctx, coll.key)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, e := range entries {
 			if name, ok := member(e.Key); ok {
 				out = append(out, syncChange{name: name})
 			}
 		}
-		return out, nil
+		return out, nil, nil
 	}
 	if _, err := r.h.store.At(r.ctx, from); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cs, err := r.h.store.Changes(r.ctx, from, to)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, c := range cs {
 		if name, ok := member(c.Key); ok {
 			out = append(out, syncChange{name: name})
+		} else if child, ok := strings.CutSuffix(strings.TrimPrefix(c.Key, coll.key+"/"), "/"+metaFile); ok && deep && !strings.Contains(child, "/") {
+			metas = append(metas, child)
 		}
 	}
-	return out, nil
+	return out, metas, nil
 }

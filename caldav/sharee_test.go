@@ -2,6 +2,7 @@ package caldav
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -104,5 +105,68 @@ func TestShareeWrites(t *testing.T) {
 		if m, ok, err := readMeta(snapGetter(context.Background(), store), folder); err != nil || !ok || len(m.Share) != 1 {
 			t.Errorf("%s after the sharees' requests: %+v %v %v", folder, m, ok, err)
 		}
+	}
+}
+
+// TestShareeSyncHome: a sharee's sync-collection of the owner's home at
+// infinity reports what changed in the calendars shared with it, as if
+// the others were not there (they neither take up nresults nor show in
+// a truncation), reports as removed (404) what it could see before and
+// can no longer (a shared calendar deleted, or no longer shared), and
+// as new all of a calendar just shared with it.
+func TestShareeSyncHome(t *testing.T) {
+	store := newStore(t)
+	srv := serve(t, store)
+	ev := func(uid string) string { return strings.Replace(event, "UID:u1", "UID:"+uid, 1) }
+	for _, c := range []string{"team", "news", "private", "extra"} {
+		do(t, srv.URL, "MKCALENDAR", "/calendars/alice/"+c+"/", "")
+		do(t, srv.URL, "PUT", "/calendars/alice/"+c+"/a.ics", ev(c+"a"))
+	}
+	share(t, store, "calendars/alice/team", "user:bob", "read")
+	share(t, store, "calendars/alice/news", "user:bob", "read")
+	share(t, store, "calendars/alice/extra", "user:bob", "read") // keeps alice's home readable to bob
+	sync := func(token string, limit int) (string, string) {
+		t.Helper()
+		lim := ""
+		if limit > 0 {
+			lim = fmt.Sprintf("<D:limit><D:nresults>%d</D:nresults></D:limit>", limit)
+		}
+		code, body := asUser(t, srv.URL, "bob", "REPORT", "/calendars/alice/", `<D:sync-collection xmlns:D="DAV:"><D:sync-token>`+token+
+			`</D:sync-token><D:sync-level>infinite</D:sync-level>`+lim+`<D:prop><D:getetag/></D:prop></D:sync-collection>`)
+		if code != 207 {
+			t.Fatalf("sync: %d %s", code, body)
+		}
+		var hrefs []string
+		for _, m := range hrefRE.FindAllStringSubmatch(body, -1) {
+			hrefs = append(hrefs, strings.TrimPrefix(m[1], "/calendars/alice/")+strings.TrimSuffix(" "+m[2], " "))
+		}
+		return strings.Join(hrefs, ","), tokenRE.FindStringSubmatch(body)[1]
+	}
+	got, token := sync("", 0)
+	if got != "extra/a.ics,news/a.ics,team/a.ics" {
+		t.Errorf("initial sync: %s", got)
+	}
+	do(t, srv.URL, "PUT", "/calendars/alice/private/b.ics", ev("pb"))
+	do(t, srv.URL, "PUT", "/calendars/alice/private/c.ics", ev("pc"))
+	do(t, srv.URL, "PUT", "/calendars/alice/team/d.ics", ev("td"))
+	if got, token = sync(token, 1); got != "team/d.ics" {
+		t.Errorf("sync with nresults 1 after changes in private and team: %s", got)
+	}
+	do(t, srv.URL, "DELETE", "/calendars/alice/team/", "")
+	_, err := store.Batch(context.Background(), kv.Commit{Message: "unshare"}, func(tx kv.Txn) error {
+		m, _, err := readMeta(tx.Get, "calendars/alice/news")
+		if err != nil {
+			return err
+		}
+		m.Share = nil
+		return writeMeta(tx, "calendars/alice/news", m)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, srv.URL, "PUT", "/calendars/alice/news/z.ics", ev("nz"))
+	share(t, store, "calendars/alice/private", "group:staff", "read")
+	if got, _ = sync(token, 0); got != "news/a.ics 404,private/a.ics,private/b.ics,private/c.ics,team/a.ics 404,team/d.ics 404" {
+		t.Errorf("sync after team was deleted, news unshared and private shared: %s", got)
 	}
 }
