@@ -2,6 +2,7 @@ package authority
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -33,7 +34,47 @@ www.example.net. A     192.0.2.5
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkIndex(t, z, rrs)
+	if z.soa.Serial != 1 {
+		t.Errorf("SOA serial %d, want the first SOA's", z.soa.Serial)
+	}
+	for _, name := range []string{"org.", "b.c.d.e.f.g.h.example.org.x.", "q.example.org.", "www.example.net.", "WWW.example.org."} {
+		if _, ok := z.find(name); ok {
+			t.Errorf("%s: found a node", name)
+		}
+	}
+	if n, _ := z.find("w.example.org."); z.wildcard(n) < 0 {
+		t.Errorf("w.example.org.: no wildcard child")
+	}
+}
 
+// FuzzNew indexes random zone text: every record kept is found where it
+// belongs (see checkIndex).
+func FuzzNew(f *testing.F) {
+	for _, text := range []string{comZone, netZone, subZone} {
+		f.Add(text)
+	}
+	f.Add("@ SOA ns h 1 2 3 4 5\na.b.c A 192.0.2.1\n*.b.c TXT x\nB.c NS ns\nb.c DNAME x.\n@ SOA ns h 2 2 3 4 5\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		zp := dns.NewZoneParser(strings.NewReader(text), "example.com.", "")
+		var rrs []dns.RR
+		for rr, ok := zp.Next(); ok && len(rrs) < 1000; rr, ok = zp.Next() {
+			rrs = append(rrs, rr)
+		}
+		z, err := New("example.com.", rrs)
+		if err != nil {
+			return
+		}
+		checkIndex(t, z, rrs)
+	})
+}
+
+// checkIndex checks z's layout against the records it was made of: every
+// RRset is found at its name in the order given, every ancestor is a node,
+// Records gives back each record kept once, SOA first, and the flags say
+// what the records do.
+func checkIndex(t *testing.T, z *Zone, rrs []dns.RR) {
+	t.Helper()
 	type key struct {
 		name string
 		typ  uint16
@@ -42,16 +83,13 @@ www.example.net. A     192.0.2.5
 	var kept []dns.RR
 	for _, rr := range rrs {
 		h := rr.Header()
-		name := lower(h.Name)
-		if !within(name, z.origin) || (h.Rrtype == dns.TypeSOA && rr != dns.RR(z.soa)) {
+		name := lower(dns.Fqdn(h.Name))
+		if !within(name, z.origin) || (h.Rrtype == dns.TypeSOA && name == z.origin && rr != dns.RR(z.soa)) {
 			continue
 		}
 		kept = append(kept, rr)
 		k := key{name, h.Rrtype}
 		want[k] = append(want[k], rr)
-	}
-	if z.soa.Serial != 1 {
-		t.Errorf("SOA serial %d, want the first SOA's", z.soa.Serial)
 	}
 	for k, rrs := range want {
 		n, ok := z.find(k.name)
@@ -62,28 +100,30 @@ www.example.net. A     192.0.2.5
 		if got := z.get(n, k.typ); !slices.Equal(got, rrs) {
 			t.Errorf("%s %s: got %v, want %v", k.name, dns.TypeToString[k.typ], got, rrs)
 		}
+		if k.typ == dns.TypeNS && z.is(n, cut) != (n != 0) {
+			t.Errorf("%s: cut flag %v", k.name, z.is(n, cut))
+		}
 		for off := 0; len(k.name)-off >= len(z.origin); off = up(k.name, off) {
 			if _, ok := z.find(k.name[off:]); !ok {
 				t.Errorf("%s: ancestor %s is no node", k.name, k.name[off:])
 			}
 		}
 	}
-	for _, name := range []string{"org.", "b.c.d.e.f.g.h.example.org.x.", "q.example.org.", "www.example.net.", "WWW.example.org."} {
-		if _, ok := z.find(name); ok {
-			t.Errorf("%s: found a node", name)
+	for n := range int32(len(z.nodes) - 1) {
+		if m, ok := z.find(z.nodes[n].name); !ok || m != n {
+			t.Errorf("node %d (%s): found as %d, %v", n, z.nodes[n].name, m, ok)
 		}
-	}
-	if n, _ := z.find("w.example.org."); z.wildcard(n) < 0 {
-		t.Errorf("w.example.org.: no wildcard child")
 	}
 
 	got := z.Records()
 	if got[0] != dns.RR(z.soa) {
 		t.Errorf("Records()[0] = %v, want the SOA", got[0])
 	}
-	less := func(a, b dns.RR) int {
-		return slices.Index(kept, a) - slices.Index(kept, b)
+	pos := map[dns.RR]int{}
+	for i, rr := range kept {
+		pos[rr] = i
 	}
+	less := func(a, b dns.RR) int { return pos[a] - pos[b] }
 	if slices.SortFunc(got, less); !slices.Equal(got, kept) {
 		t.Errorf("Records() = %v,\nwant %v", got, kept)
 	}
