@@ -46,6 +46,8 @@ type Handler struct {
 	shares shareIndex
 	uids   uidIndexes
 	stamps stampCache
+	// historyTime bounds a request's history walks (times.go).
+	historyTime time.Duration
 
 	mu      sync.Mutex
 	dir     *users.Directory
@@ -74,7 +76,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Limiter == nil {
 		cfg.Limiter = &users.Limiter{Now: cfg.Now}
 	}
-	return &Handler{cfg: cfg, store: cfg.Store, log: cfg.Logger, m: newMetrics(cfg.Registry)}, nil
+	return &Handler{cfg: cfg, store: cfg.Store, log: cfg.Logger, m: newMetrics(cfg.Registry), historyTime: historyTime}, nil
 }
 
 // directory returns the users and groups at snap, reloading them when

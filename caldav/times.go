@@ -34,6 +34,10 @@ import (
 // historyWalks bounds the history walks of one request, and
 // historyTime the time they may take together: in kv/git a walk costs
 // about half a millisecond per commit it passes (BenchmarkListLastModified).
+// The time bound makes the answer depend on the machine's speed; a
+// bound on the commits passed would not, but kv.Store.History counts
+// the key's revisions, not the commits it passes, so caldav cannot set
+// one. Handler.historyTime is historyTime but in tests.
 const (
 	historyWalks = 16
 	historyTime  = 200 * time.Millisecond
@@ -118,7 +122,7 @@ func (r *request) stamp(res *resource, created bool) (s stamp, ok bool, err erro
 	}
 	r.walks++
 	if r.walkCtx == nil {
-		r.walkCtx, r.walkCancel = context.WithTimeout(r.ctx, historyTime)
+		r.walkCtx, r.walkCancel = context.WithTimeout(r.ctx, r.h.historyTime)
 	}
 	s, ok, err = r.walkStamp(key, digest, created)
 	if errors.Is(err, context.DeadlineExceeded) && r.ctx.Err() == nil {

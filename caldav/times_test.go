@@ -111,3 +111,33 @@ func TestTimesBudget(t *testing.T) {
 		t.Errorf("second listing dates %d members, want %d", c, n)
 	}
 }
+
+// TestTimesOutOfTime: with kv/git, whose walks heed their context, a
+// request whose history time is spent dates nothing more (404) and
+// fails nothing; with time enough the same listing dates every member.
+// (kv/mem's walks ignore the context, so TestTimesBudget cannot show it.)
+func TestTimesOutOfTime(t *testing.T) {
+	store, _ := newGitStore(t)
+	writer := serve(t, store)
+	do(t, writer.URL, "MKCALENDAR", "/calendars/alice/cal/", "")
+	for i := range 3 {
+		do(t, writer.URL, "PUT", fmt.Sprintf("/calendars/alice/cal/%d.ics", i), strings.Replace(event, "UID:u1", fmt.Sprintf("UID:u%d", i), 1))
+	}
+	ask := `<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><D:getlastmodified/></D:prop></D:propfind>`
+	for _, tt := range []struct {
+		budget time.Duration
+		dated  int
+	}{{0, 0}, {time.Hour, 3}} {
+		h, err := New(Config{Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.historyTime = tt.budget
+		srv := httptest.NewServer(h)
+		code, got := do(t, srv.URL, "PROPFIND", "/calendars/alice/cal/", ask, "Depth", "1")
+		srv.Close()
+		if c := strings.Count(got, "<D:getlastmodified>"); code != 207 || c != tt.dated || strings.Count(got, "<D:getetag>") != 3 {
+			t.Errorf("history time %v: %d, %d members dated, want %d\n%s", tt.budget, code, c, tt.dated, got)
+		}
+	}
+}
