@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -168,5 +169,45 @@ func TestShareeSyncHome(t *testing.T) {
 	share(t, store, "calendars/alice/private", "group:staff", "read")
 	if got, _ = sync(token, 0); got != "news/a.ics 404,private/a.ics,private/b.ics,private/c.ics,team/a.ics 404,team/d.ics 404" {
 		t.Errorf("sync after team was deleted, news unshared and private shared: %s", got)
+	}
+}
+
+// TestMultigetPathTricks: hrefs that climb, encode their dots or
+// slashes, add a trailing dot or name another host reach nothing of
+// another user's calendar: each answers 400 or 404, never its data or
+// ETag.
+func TestMultigetPathTricks(t *testing.T) {
+	srv := serve(t, newStore(t))
+	do(t, srv.URL, "MKCALENDAR", "/calendars/alice/priv/", "")
+	do(t, srv.URL, "PUT", "/calendars/alice/priv/a.ics", event)
+	if code, body := asUser(t, srv.URL, "bob", "MKCALENDAR", "/calendars/bob/c/", ""); code != 201 {
+		t.Fatalf("MKCALENDAR: %d %s", code, body)
+	}
+	hrefs := []string{
+		"/calendars/alice/priv/a.ics",
+		"/calendars/bob/c/../../alice/priv/a.ics",
+		"/calendars/bob/c/%2e%2e/%2E%2E/alice/priv/a.ics",
+		"/calendars/bob%2F..%2F..%2Fcalendars%2Falice/priv/a.ics",
+		"/calendars/alice%2Fpriv%2Fa.ics",
+		"/calendars/alice/priv/a.ics.",
+		"/calendars/alice/priv./a.ics",
+		"/calendars/alice/priv/./a.ics",
+		"http://elsewhere.invalid/calendars/alice/priv/a.ics",
+		"//calendars/alice/priv/a.ics",
+		"/calendars/./alice/priv/a.ics",
+		"/calendars/bob/c/a.ics/../../../alice/priv/a.ics",
+	}
+	var b strings.Builder
+	for _, h := range hrefs {
+		b.WriteString("<D:href>" + h + "</D:href>")
+	}
+	code, got := asUser(t, srv.URL, "bob", "REPORT", "/calendars/bob/c/", `<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop>`+b.String()+`</C:calendar-multiget>`, "Depth", "1")
+	if code != 207 || strings.Contains(got, "UID:u1") || strings.Contains(got, "<D:getetag>") || strings.Count(got, "<D:response>") != len(hrefs) {
+		t.Errorf("bob's multiget of alice's event: %d\n%s", code, got)
+	}
+	for _, status := range regexp.MustCompile(`<D:status>HTTP/1.1 (\d+)`).FindAllStringSubmatch(got, -1) {
+		if status[1] != "400" && status[1] != "404" {
+			t.Errorf("an href answered %s:\n%s", status[1], got)
+		}
 	}
 }
