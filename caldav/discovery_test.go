@@ -192,3 +192,33 @@ func TestExpandProperty(t *testing.T) {
 		}
 	}
 }
+
+// TestExpandPropertyBounded: expand-property's work grows with the
+// hrefs it follows times the properties asked of each; past
+// maxExpandProps property lookups the request is refused (507) rather
+// than answered with a multistatus many times the request's size.
+func TestExpandPropertyBounded(t *testing.T) {
+	store := newStore(t)
+	srv := serve(t, store)
+	for _, u := range []string{"bob", "test"} {
+		if code, body := asUser(t, srv.URL, u, "MKCALENDAR", "/calendars/"+u+"/c/", ""); code != 201 {
+			t.Fatalf("MKCALENDAR: %d %s", code, body)
+		}
+		share(t, store, "calendars/"+u+"/c", "user:alice", "read")
+	}
+	// Three homes, their owners, the owners' homes (alice's three, one
+	// each for the others): leaves are looked up on five homes.
+	chain := func(leaves int) string {
+		return `<A:expand-property xmlns:A="DAV:"><A:property name="calendar-home-set" namespace="urn:ietf:params:xml:ns:caldav">` +
+			`<A:property name="owner"><A:property name="calendar-home-set" namespace="urn:ietf:params:xml:ns:caldav">` +
+			strings.Repeat(`<A:property name="displayname"/>`, leaves) +
+			`</A:property></A:property></A:property></A:expand-property>`
+	}
+	code, got := do(t, srv.URL, "REPORT", "/principals/alice/", chain(2), "Depth", "0")
+	if code != 207 || strings.Count(got, "<D:href>/calendars/bob/</D:href>") != 3 || strings.Count(got, "<D:href>/calendars/alice/</D:href>") != 2 {
+		t.Errorf("a small expansion: %d\n%s", code, got)
+	}
+	if code, got := do(t, srv.URL, "REPORT", "/principals/alice/", chain(maxExpandProps/5+1), "Depth", "0"); code != http.StatusInsufficientStorage {
+		t.Errorf("an expansion of more than %d lookups: %d, %d bytes", maxExpandProps, code, len(got))
+	}
+}

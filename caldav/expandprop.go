@@ -45,6 +45,9 @@ func (r *request) expandProps(res *resource, n *davxml.Node, depth int) ([]davxm
 		if local == "" {
 			continue
 		}
+		if r.expandLookups++; r.expandLookups > maxExpandProps {
+			return nil, errorf(http.StatusInsufficientStorage, "expand-property asks for more than %d property lookups", maxExpandProps)
+		}
 		value, has, err := r.propValue(res, name)
 		if err != nil {
 			return nil, err
@@ -129,3 +132,7 @@ var textUnescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", 
 
 // unescapeText undoes davxml.Text.
 func unescapeText(s string) string { return textUnescaper.Replace(s) }
+
+// maxExpandProps bounds the property lookups of one expand-property
+// report: each href followed multiplies the properties asked below it.
+const maxExpandProps = 10000

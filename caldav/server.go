@@ -122,6 +122,8 @@ type request struct {
 	walkCancel  context.CancelFunc
 	wantCreated bool
 	committed   time.Time
+	// expandLookups counts an expand-property report's lookups.
+	expandLookups int
 }
 
 // httpError is an answer other than success; Batch functions return it
