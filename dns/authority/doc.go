@@ -7,7 +7,9 @@
 // A [Zone] is indexed once by [New] and is immutable afterwards, so any
 // number of goroutines may answer from it without locks. A [Set] of zones is
 // immutable too: [Set.With] and [Set.Without] return new sets, which the
-// caller swaps in atomically when a zone changes.
+// caller swaps in atomically when a zone changes. The index costs about
+// 50 bytes a name beside the records themselves (BenchmarkNewMillion with
+// -names=1000000), and New allocates a few slices, not one object a name.
 //
 // Choices where the RFCs leave room:
 //   - CNAME and DNAME chains are followed for at most 8 redirections, and

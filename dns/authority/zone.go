@@ -134,6 +134,11 @@ func (z *Zone) group(rrs []dns.RR) error {
 		end += z.nodes[i].first
 		z.nodes[i].first = end
 	}
+	if spare := cap(z.nodes) - len(z.nodes); spare == 0 || spare > len(z.nodes)/32 {
+		// Appends left up to a quarter of the slice unused: keep only
+		// what the nodes and the sentinel need.
+		z.nodes = append(make([]node, 0, len(z.nodes)+1), z.nodes...)
+	}
 	z.nodes = append(z.nodes, node{first: end})
 	z.records = make([]dns.RR, end)
 	for i := len(rrs) - 1; i >= 0; i-- {
