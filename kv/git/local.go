@@ -2,9 +2,10 @@ package git
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
-	"compress/zlib"
 	"context"
+	"crypto/sha1"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -158,46 +159,6 @@ func (s *casSession) ReceivePack(ctx context.Context, req *packp.ReferenceUpdate
 // down as they accumulate; loose objects cost the same however many.
 const unpackLimit = 100
 
-// looseObjects hides the storage's PackfileWriter, so that go-git's
-// UpdateObjectStorage stores each object on its own, and writes them as
-// git does, but compressed for speed.
-type looseObjects struct {
-	storer.Storer
-	dir string // the git directory
-}
-
-func (l looseObjects) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error) {
-	h := o.Hash()
-	hex := h.String()
-	folder := filepath.Join(l.dir, "objects", hex[:2])
-	path := filepath.Join(folder, hex[2:])
-	if _, err := os.Stat(path); err == nil {
-		return h, nil
-	}
-	if err := os.MkdirAll(folder, 0o755); err != nil {
-		return h, err
-	}
-	r, err := o.Reader()
-	if err != nil {
-		return h, err
-	}
-	defer r.Close()
-	f, err := os.CreateTemp(folder, "tmp_obj_")
-	if err != nil {
-		return h, err
-	}
-	defer os.Remove(f.Name()) // after the rename, a no-op
-	bw := bufio.NewWriter(f)
-	zw, _ := zlib.NewWriterLevel(bw, zlib.BestSpeed)
-	fmt.Fprintf(zw, "%s %d\x00", o.Type(), o.Size())
-	_, err = io.Copy(zw, r)
-	err = errors.Join(err, zw.Close(), bw.Flush(), f.Chmod(0o444), f.Close())
-	if err != nil {
-		return h, err
-	}
-	return h, os.Rename(f.Name(), path)
-}
-
 func (s *casSession) unpack(pack io.ReadCloser) error {
 	defer pack.Close()
 	r := bufio.NewReader(pack)
@@ -208,11 +169,129 @@ func (s *casSession) unpack(pack io.ReadCloser) error {
 		}
 		return fmt.Errorf("pack header: %w", err)
 	}
-	var st storer.Storer = s.refs
-	if binary.BigEndian.Uint32(hdr[8:]) < unpackLimit {
-		st = looseObjects{Storer: s.refs, dir: s.dir}
+	if binary.BigEndian.Uint32(hdr[8:]) >= unpackLimit {
+		return packfile.UpdateObjectStorage(s.refs, r)
 	}
-	return packfile.UpdateObjectStorage(st, r)
+	return s.unpackLoose(r)
+}
+
+// unpackLoose stores each object of the pack as a loose object, streamed
+// from the pack to its file; only a delta and its base are held whole.
+func (s *casSession) unpackLoose(r io.Reader) error {
+	sc := packfile.NewScanner(r)
+	_, n, err := sc.Header()
+	if err != nil {
+		return err
+	}
+	at := map[int64]plumbing.Hash{} // the pack's objects by offset, for deltas
+	for range n {
+		oh, err := sc.NextObjectHeader()
+		if err != nil {
+			return err
+		}
+		var h plumbing.Hash
+		switch oh.Type {
+		case plumbing.OFSDeltaObject, plumbing.REFDeltaObject:
+			h, err = s.undelta(sc, oh, at)
+		default:
+			h, err = writeLoose(s.dir, oh.Type, oh.Length, func(w io.Writer) error {
+				_, _, err := sc.NextObject(w)
+				return err
+			})
+		}
+		if err != nil {
+			return err
+		}
+		at[oh.Offset] = h
+	}
+	_, err = sc.Checksum()
+	return err
+}
+
+// undelta writes the object a delta in the pack makes of its base, which
+// is an earlier object of the pack or one the remote holds.
+func (s *casSession) undelta(sc *packfile.Scanner, oh *packfile.ObjectHeader, at map[int64]plumbing.Hash) (plumbing.Hash, error) {
+	var d bytes.Buffer
+	if _, _, err := sc.NextObject(&d); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	base := oh.Reference
+	if oh.Type == plumbing.OFSDeltaObject {
+		var ok bool
+		if base, ok = at[oh.OffsetReference]; !ok {
+			return plumbing.ZeroHash, fmt.Errorf("delta at %d: no object at offset %d", oh.Offset, oh.OffsetReference)
+		}
+	}
+	bo, err := s.refs.EncodedObject(plumbing.AnyObject, base)
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("delta base %s: %w", base, err)
+	}
+	br, err := bo.Reader()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	src, err := io.ReadAll(br)
+	br.Close()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	obj, err := packfile.PatchDelta(src, d.Bytes())
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return writeLoose(s.dir, bo.Type(), int64(len(obj)), func(w io.Writer) error {
+		_, err := w.Write(obj)
+		return err
+	})
+}
+
+// writeLoose stores the object of type t and size that fill writes as a
+// loose object of the git directory dir, as git does, compressed for
+// speed, and returns its hash.
+func writeLoose(dir string, t plumbing.ObjectType, size int64, fill func(io.Writer) error) (plumbing.Hash, error) {
+	objects := filepath.Join(dir, "objects")
+	f, err := os.CreateTemp(objects, "tmp_obj_")
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	defer os.Remove(f.Name()) // after the rename, a no-op
+	bw := bufio.NewWriterSize(f, 32<<10)
+	zw := getZlib(bw)
+	defer putZlib(zw)
+	sum := sha1.New()
+	w := io.MultiWriter(sum, zw)
+	fmt.Fprintf(w, "%s %d\x00", t, size)
+	n := &countWriter{w: w}
+	err = fill(n)
+	if err == nil && n.n != size {
+		err = fmt.Errorf("object of %d bytes, %d announced", n.n, size)
+	}
+	if err = errors.Join(err, zw.Close(), bw.Flush(), f.Chmod(0o444), f.Close()); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	var h plumbing.Hash
+	sum.Sum(h[:0])
+	hex := h.String()
+	folder := filepath.Join(objects, hex[:2])
+	path := filepath.Join(folder, hex[2:])
+	if _, err := os.Stat(path); err == nil {
+		return h, nil // held already
+	}
+	if err := os.MkdirAll(folder, 0o755); err != nil {
+		return h, err
+	}
+	return h, os.Rename(f.Name(), path)
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // closeOnDone closes r when ctx ends, which ends a Read waiting on it.

@@ -2,7 +2,6 @@ package git
 
 import (
 	"bufio"
-	"compress/zlib"
 	"context"
 	"crypto/sha1"
 	"encoding/binary"
@@ -96,7 +95,8 @@ func (s *Store) sendPack(ctx context.Context, commit, base plumbing.Hash) (err e
 	req.Packfile = pr
 	encoded := make(chan error, 1)
 	go func() {
-		err := writePack(pw, s.st.objs, hashes)
+		// A local remote reads the pack straight back: no compression.
+		err := writePack(pw, s.st.objs, hashes, ep.Protocol != "file")
 		pw.CloseWithError(err)
 		encoded <- err
 	}()
@@ -144,15 +144,15 @@ func (s *Store) newObjects(commit, base plumbing.Hash) ([]plumbing.Hash, error) 
 	return out, nil
 }
 
-// writePack writes a pack of the objects hs, each whole and compressed
-// for speed: go-git's encoder compresses harder, which for the 450 KB
-// tree of a large folder costs more than the rest of a push.
-func writePack(w io.Writer, objs *objectStore, hs []plumbing.Hash) error {
+// writePack writes a pack of the objects hs, each whole, compressed for
+// speed if compress, else stored: go-git's encoder compresses harder,
+// which for the 450 KB tree of a large folder costs more than the rest
+// of a push.
+func writePack(w io.Writer, objs *objectStore, hs []plumbing.Hash, compress bool) error {
 	sum := sha1.New()
 	bw := bufio.NewWriterSize(io.MultiWriter(w, sum), 64<<10)
 	hdr := []byte("PACK\x00\x00\x00\x02")
 	bw.Write(binary.BigEndian.AppendUint32(hdr, uint32(len(hs))))
-	zw, _ := zlib.NewWriterLevel(bw, zlib.BestSpeed)
 	for _, h := range hs {
 		o, err := objs.EncodedObject(plumbing.AnyObject, h)
 		if err != nil {
@@ -168,9 +168,17 @@ func writePack(w io.Writer, objs *objectStore, hs []plumbing.Hash) error {
 			b = byte(size & 0x7f)
 		}
 		bw.WriteByte(b)
-		zw.Reset(bw)
+		if !compress {
+			if err := writeStored(bw, cont); err != nil {
+				return err
+			}
+			continue
+		}
+		zw := getZlib(bw)
 		zw.Write(cont)
-		if err := zw.Close(); err != nil {
+		err = zw.Close()
+		putZlib(zw)
+		if err != nil {
 			return err
 		}
 	}
