@@ -139,6 +139,10 @@ func (r *request) live(res *resource, name xml.Name) (string, bool, error) {
 			return davxml.Text(syncToken(r.snap.Version())), true, nil
 		}
 	case pGetCTag:
+		if res.kind == kHome && res.owner != r.user {
+			tag, err := r.sharedHomeTag(res)
+			return davxml.Text(tag), err == nil, err
+		}
 		if stored {
 			tag, err := r.snap.Digest(r.ctx, res.key)
 			if errors.Is(err, kv.ErrNotFound) {

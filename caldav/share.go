@@ -1,7 +1,10 @@
 package caldav
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -67,4 +70,28 @@ func (r *request) sharedHomes(user string) []string {
 	}
 	slices.Sort(owners)
 	return owners
+}
+
+// sharedHomeTag is the CTag of another user's home as r's user sees it:
+// a digest of the calendars there shared with the user, so that it does
+// not change with the others.
+func (r *request) sharedHomeTag(home *resource) (string, error) {
+	shared, err := r.shares()
+	if err != nil {
+		return "", err
+	}
+	groups := r.dir.Groups(r.user)
+	h := sha256.New()
+	for _, k := range sortedKeys(shared) {
+		owner, cal, _ := strings.Cut(k, "/")
+		if owner != home.owner || shareAccess(shared[k], r.user, groups) < readAccess {
+			continue
+		}
+		d, err := r.snap.Digest(r.ctx, home.key+"/"+cal)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s %s\n", cal, d)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

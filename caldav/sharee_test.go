@@ -211,3 +211,32 @@ func TestMultigetPathTricks(t *testing.T) {
 		}
 	}
 }
+
+// TestShareeHomeCTag: the CTag a sharee sees on the owner's home follows
+// the calendars shared with it only, so that it does not tell when the
+// owner's other calendars change.
+func TestShareeHomeCTag(t *testing.T) {
+	store := newStore(t)
+	srv := serve(t, store)
+	do(t, srv.URL, "MKCALENDAR", "/calendars/alice/team/", "")
+	do(t, srv.URL, "MKCALENDAR", "/calendars/alice/private/", "")
+	share(t, store, "calendars/alice/team", "user:bob", "read")
+	ctag := func() string {
+		t.Helper()
+		code, got := asUser(t, srv.URL, "bob", "PROPFIND", "/calendars/alice/", `<D:propfind xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"><D:prop><CS:getctag/></D:prop></D:propfind>`, "Depth", "0")
+		m := regexp.MustCompile(`<CS:getctag>([^<]+)</CS:getctag>`).FindStringSubmatch(got)
+		if code != 207 || m == nil {
+			t.Fatalf("PROPFIND getctag: %d %s", code, got)
+		}
+		return m[1]
+	}
+	before := ctag()
+	do(t, srv.URL, "PUT", "/calendars/alice/private/p.ics", event)
+	if after := ctag(); after != before {
+		t.Errorf("a change in alice's private calendar changed the CTag bob sees: %s -> %s", before, after)
+	}
+	do(t, srv.URL, "PUT", "/calendars/alice/team/t.ics", strings.Replace(event, "UID:u1", "UID:t", 1))
+	if after := ctag(); after == before {
+		t.Errorf("a change in the shared calendar left the CTag bob sees at %s", after)
+	}
+}
