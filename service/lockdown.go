@@ -194,20 +194,23 @@ func (c *Chassis) target(writes []string) (uid, gid int, who string, err error) 
 }
 
 // pinResolver makes the process's resolver ask the name servers that
-// /etc/resolv.conf names now, for good. In the sandbox Go's resolver can
-// no longer re-read the file every few seconds as it does, and would
-// fall back to 127.0.0.1:53; its Dial is steered to the servers read
-// here instead. Names in /etc/hosts are not seen once sandboxed.
-func pinResolver(path string) { pinOnce.Do(func() { pin(path) }) }
+// resolvConf names now, for good, and answer the names of the hosts file
+// as read now. In the sandbox Go's resolver can no longer re-read either
+// file every few seconds as it does: it would fall back to 127.0.0.1:53
+// and forget every name of the hosts file. Its Dial is steered to the
+// servers read here instead, and answers the hosts file's names itself
+// (hosts.go).
+func pinResolver(resolvConf, hosts string) { pinOnce.Do(func() { pin(resolvConf, hosts) }) }
 
 var pinOnce sync.Once
 
 // nameserverPort is 53 but in tests, which cannot bind it.
 var nameserverPort uint16 = 53
 
-func pin(path string) {
-	servers := nameservers(path)
-	if len(servers) == 0 {
+func pin(resolvConf, hosts string) {
+	servers := nameservers(resolvConf)
+	table := readHostsFile(hosts)
+	if len(servers) == 0 && len(table) == 0 {
 		return
 	}
 	known := map[string]bool{}
@@ -217,7 +220,7 @@ func pin(path string) {
 	net.DefaultResolver = &net.Resolver{
 		PreferGo: true,
 		Dial: func(ctx context.Context, network, address string) (net.Conn, error) {
-			if !known[address] {
+			if !known[address] && len(servers) > 0 {
 				// Go's fallback list: 127.0.0.1:53 first, [::1]:53 second.
 				i := 0
 				if ap, err := netip.ParseAddrPort(address); err == nil && ap.Addr().Is6() {
@@ -226,7 +229,11 @@ func pin(path string) {
 				address = servers[i%len(servers)]
 			}
 			var d net.Dialer
-			return d.DialContext(ctx, network, address)
+			c, err := d.DialContext(ctx, network, address)
+			if err != nil || len(table) == 0 {
+				return c, err
+			}
+			return withHosts(c, table), nil
 		},
 	}
 }

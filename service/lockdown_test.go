@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 func lockdownChild() int {
 	port, _ := strconv.Atoi(os.Getenv("QUERCUS_DNS_PORT"))
 	nameserverPort = uint16(port)
-	pinResolver(os.Getenv("QUERCUS_RESOLV_CONF"))
+	pinResolver(os.Getenv("QUERCUS_RESOLV_CONF"), os.Getenv("QUERCUS_HOSTS"))
 	err := Run(context.Background(), Config{
 		Name:    "lockdown-test",
 		Flags:   Flags{HTTP: "127.0.0.1:0", Sandbox: "on", LogLevel: "warn"},
@@ -51,6 +51,8 @@ func lockdownChild() int {
 			defer close(done)
 			addrs, err := net.DefaultResolver.LookupHost(context.Background(), "syslog.quercus.test.")
 			fmt.Printf("resolve: %v %v\n", addrs, err)
+			addrs, err = net.DefaultResolver.LookupHost(context.Background(), "Git.Quercus.Test")
+			fmt.Printf("hosts file: %v %v\n", addrs, err)
 			resp, err := http.Get("http://" + c.HTTPAddr.String() + "/metrics")
 			if err == nil {
 				b, _ := io.ReadAll(resp.Body)
@@ -73,7 +75,8 @@ func lockdownChild() int {
 }
 
 // TestLockdown: after Lockdown a service still resolves names (from the
-// name servers read at start, though /etc/resolv.conf is out of reach),
+// name servers read at start, though /etc/resolv.conf is out of reach,
+// and from the hosts file read at start, though it is out of reach too),
 // still reports its memory on /metrics, and can open no file.
 func TestLockdown(t *testing.T) {
 	if !sandbox.SeccompSupported() {
@@ -95,15 +98,17 @@ func TestLockdown(t *testing.T) {
 	defer srv.Shutdown()
 	conf := filepath.Join(t.TempDir(), "resolv.conf")
 	os.WriteFile(conf, []byte("nameserver 127.0.0.1\n"), 0o644)
+	hosts := filepath.Join(t.TempDir(), "hosts")
+	os.WriteFile(hosts, []byte("127.0.0.9 git.quercus.test # the git server\n::9 git.quercus.test\n"), 0o644)
 	_, port, _ := net.SplitHostPort(pc.LocalAddr().String())
 
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1", "QUERCUS_DNS_PORT="+port, "QUERCUS_RESOLV_CONF="+conf)
+	cmd.Env = append(os.Environ(), childEnv+"=1", "QUERCUS_DNS_PORT="+port, "QUERCUS_RESOLV_CONF="+conf, "QUERCUS_HOSTS="+hosts)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v:\n%s", err, out)
 	}
-	want := "resolve: [192.0.2.7] <nil>\nrss metric: true\nopen: true\n"
+	want := "resolve: [192.0.2.7] <nil>\nhosts file: [127.0.0.9 ::9] <nil>\nrss metric: true\nopen: true\n"
 	if string(out) != want {
 		t.Errorf("child said\n%s\nwant\n%s", out, want)
 	}

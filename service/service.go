@@ -107,7 +107,7 @@ func Run(ctx context.Context, cfg Config, serve func(context.Context, *Chassis) 
 	}
 	if mode != sandbox.Off {
 		// Before any goroutine resolves a name: see pinResolver.
-		pinResolver("/etc/resolv.conf")
+		pinResolver("/etc/resolv.conf", "/etc/hosts")
 	}
 	logger, closeLog, err := newLogger(cfg, level)
 	if err != nil {

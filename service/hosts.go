@@ -1,0 +1,151 @@
+package service
+
+import (
+	"bufio"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+
+	"golang.org/x/net/dns/dnsmessage"
+)
+
+// hostsTable is /etc/hosts as read at start: lower-case names without the
+// final dot, to their addresses in file order.
+//
+// Go's resolver re-reads /etc/hosts every few seconds, and once the
+// sandbox refuses the file it forgets every name in it: a remote at
+// ssh://git.lan/ or http://localhost:3000/ would stop resolving a few
+// seconds after start-up. The pinned resolver answers these names itself
+// (hostsConn), as if a name server had them.
+type hostsTable map[string][]netip.Addr
+
+func readHostsFile(path string) hostsTable {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	t := hostsTable{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		fields := strings.Fields(line)
+		if len(fields) < 2 {
+			continue
+		}
+		a, err := netip.ParseAddr(fields[0])
+		if err != nil {
+			continue
+		}
+		a = a.WithZone("") // a zone cannot travel in a DNS answer
+		for _, name := range fields[1:] {
+			name = strings.TrimSuffix(strings.ToLower(name), ".")
+			t[name] = append(t[name], a)
+		}
+	}
+	return t
+}
+
+// answer answers query from the table, or returns nil when the name is
+// not in it (the query goes to the name servers). A name in the table
+// answers the addresses of the asked family, or none (NODATA).
+func (t hostsTable) answer(query []byte) []byte {
+	var p dnsmessage.Parser
+	h, err := p.Start(query)
+	if err != nil {
+		return nil
+	}
+	q, err := p.Question()
+	if err != nil || q.Class != dnsmessage.ClassINET {
+		return nil
+	}
+	addrs, ok := t[strings.TrimSuffix(strings.ToLower(q.Name.String()), ".")]
+	if !ok {
+		return nil
+	}
+	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired, RecursionAvailable: true})
+	b.EnableCompression()
+	if b.StartQuestions() != nil || b.Question(q) != nil || b.StartAnswers() != nil {
+		return nil
+	}
+	rh := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET}
+	for _, a := range addrs {
+		switch {
+		case q.Type == dnsmessage.TypeA && a.Is4():
+			err = b.AResource(rh, dnsmessage.AResource{A: a.As4()})
+		case q.Type == dnsmessage.TypeAAAA && a.Is6() && !a.Is4In6():
+			err = b.AAAAResource(rh, dnsmessage.AAAAResource{AAAA: a.As16()})
+		}
+		if err != nil {
+			return nil
+		}
+	}
+	msg, err := b.Finish()
+	if err != nil {
+		return nil
+	}
+	return msg
+}
+
+// hostsConn is a connection to a name server that answers the names of
+// a hostsTable itself. Go's resolver writes one query and reads its
+// answer; the query decides whether the answer comes from the table or
+// from the server. A UDP server's connection keeps its PacketConn
+// methods (packetHostsConn), for the resolver frames messages by type:
+// as they are on a PacketConn, with a two-byte length on a stream.
+type hostsConn struct {
+	net.Conn
+	table   hostsTable
+	stream  bool
+	pending []byte // the table's answer, framed, not yet read
+}
+
+type packetHostsConn struct {
+	*hostsConn
+	net.PacketConn
+}
+
+func withHosts(c net.Conn, table hostsTable) net.Conn {
+	hc := &hostsConn{Conn: c, table: table}
+	if pc, ok := c.(net.PacketConn); ok {
+		return packetHostsConn{hostsConn: hc, PacketConn: pc}
+	}
+	hc.stream = true
+	return hc
+}
+
+func (c *hostsConn) Write(b []byte) (int, error) {
+	query := b
+	if c.stream {
+		if len(b) < 2 {
+			return c.Conn.Write(b)
+		}
+		query = b[2:]
+	}
+	msg := c.table.answer(query)
+	if msg == nil {
+		return c.Conn.Write(b)
+	}
+	if c.stream {
+		msg = append([]byte{byte(len(msg) >> 8), byte(len(msg))}, msg...)
+	}
+	c.pending = msg
+	return len(b), nil
+}
+
+func (c *hostsConn) Read(b []byte) (int, error) {
+	if c.pending == nil {
+		return c.Conn.Read(b)
+	}
+	n := copy(b, c.pending)
+	if c.stream {
+		c.pending = c.pending[n:]
+	} else {
+		c.pending = c.pending[len(c.pending):] // a datagram is read whole or cut
+	}
+	if len(c.pending) == 0 {
+		c.pending = nil
+	}
+	return n, nil
+}
