@@ -122,10 +122,18 @@ func (r *request) calendarData(res *resource, d *dataRequest, body func() ([]byt
 		b, err := body()
 		return davxml.Text(string(b)), err
 	}
-	cal := o.cal.Component
+	var buf bytes.Buffer
+	encode(&buf, d.apply(o.cal.Component, o.comp))
+	return davxml.Text(buf.String()), nil
+}
+
+// apply returns what d asks for of cal, an object whose component is
+// kind: expanded or with its recurrences limited (expand wins), its busy
+// periods limited, the components and properties selected.
+func (d *dataRequest) apply(cal *ical.Component, kind string) *ical.Component {
 	switch {
 	case d.expand != nil:
-		cal = expand(cal, o.comp, d.expand)
+		cal = expand(cal, kind, d.expand)
 	case d.limitRecur != nil:
 		cal = limitRecurrences(cal, d.limitRecur)
 	}
@@ -135,9 +143,7 @@ func (r *request) calendarData(res *resource, d *dataRequest, body func() ([]byt
 	if d.comp != nil {
 		cal = d.comp.apply(cal)
 	}
-	var buf bytes.Buffer
-	encode(&buf, cal)
-	return davxml.Text(buf.String()), nil
+	return cal
 }
 
 // encode writes c as iCalendar text. Unlike go-ical's encoder it does not

@@ -171,20 +171,7 @@ func FuzzDataRequest(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cal := o.cal.Component
-			if d.expand != nil {
-				cal = expand(cal, o.comp, d.expand)
-			}
-			if d.limitRecur != nil {
-				cal = limitRecurrences(cal, d.limitRecur)
-			}
-			if d.limitFB != nil {
-				cal = limitFreeBusy(cal, d.limitFB)
-			}
-			if d.comp != nil {
-				cal = d.comp.apply(cal)
-			}
-			encode(&bytes.Buffer{}, cal)
+			encode(&bytes.Buffer{}, d.apply(o.cal.Component, o.comp))
 		}
 	})
 }
