@@ -602,9 +602,15 @@ func (r *request) copyMove(move bool) error {
 			}
 			return setMemberProps(tx, dst.parentKey(), dst.name(), props)
 		}
+		// Shares are the operator's grants to one calendar of one owner:
+		// a copy, or a collection moved to another home, has none.
+		keepShares := move && dst.owner == src.owner
 		if depth == "0" {
 			m := s.meta.Clone()
 			m.Members = nil
+			if !keepShares {
+				m.Share = nil
+			}
 			return writeMeta(tx, dst.key, m)
 		}
 		entries, err := tx.List(s.key)
@@ -624,6 +630,12 @@ func (r *request) copyMove(move bool) error {
 					return err
 				}
 			}
+		}
+		if m, _, err := readMeta(tx.Get, dst.key); err != nil {
+			return err
+		} else if len(m.Share) > 0 && !keepShares {
+			m.Share = nil
+			return writeMeta(tx, dst.key, m)
 		}
 		return nil
 	})

@@ -240,3 +240,38 @@ func TestShareeHomeCTag(t *testing.T) {
 		t.Errorf("a change in the shared calendar left the CTag bob sees at %s", after)
 	}
 }
+
+// TestCopyDropsShares: shares are granted by the operator to one
+// calendar; a copy of it is a new calendar shared with no one, so that
+// a sharee cannot copy a calendar to publish what it likes to the
+// original's sharees. The owner's MOVE within the home keeps them.
+func TestCopyDropsShares(t *testing.T) {
+	store := newStore(t)
+	srv := serve(t, store)
+	do(t, srv.URL, "MKCALENDAR", "/calendars/alice/team/", "")
+	do(t, srv.URL, "PUT", "/calendars/alice/team/a.ics", event)
+	share(t, store, "calendars/alice/team", "user:bob", "read")
+	share(t, store, "calendars/alice/team", "user:test", "read")
+	dst := func(p string) []string { return []string{"Destination", srv.URL + p} }
+	for _, tt := range []struct {
+		user, method, from, to string
+		depth                  string
+		shared                 bool
+	}{
+		{"bob", "COPY", "/calendars/alice/team/", "/calendars/bob/team/", "infinity", false},
+		{"bob", "COPY", "/calendars/alice/team/", "/calendars/bob/empty/", "0", false},
+		{"alice", "COPY", "/calendars/alice/team/", "/calendars/alice/copy/", "infinity", false},
+		{"alice", "MOVE", "/calendars/alice/team/", "/calendars/alice/renamed/", "infinity", true},
+	} {
+		if code, body := asUser(t, srv.URL, tt.user, tt.method, tt.from, "", append(dst(tt.to), "Depth", tt.depth)...); code != 201 {
+			t.Fatalf("%s %s %s -> %s: %d %s", tt.user, tt.method, tt.from, tt.to, code, body)
+		}
+		want := 404
+		if tt.shared {
+			want = 207
+		}
+		if code, _ := asUser(t, srv.URL, "test", "PROPFIND", tt.to, "", "Depth", "0"); code != want {
+			t.Errorf("after %s's %s to %s, test's PROPFIND of it: %d, want %d", tt.user, tt.method, tt.to, code, want)
+		}
+	}
+}
