@@ -21,7 +21,13 @@
 // computed only when asked for by name (times.go says how their cost is
 // bounded). sync-collection answers sync-level 1 and infinity;
 // expand-property (RFC 3253) expands href-valued properties. A GET of a
-// calendar collection answers the whole calendar as one iCalendar file.
+// calendar collection answers the whole calendar as one iCalendar file,
+// streamed.
+//
+// Shares (collmeta.Meta.Share) give other users read or write access to a
+// calendar's contents; removing or replacing the calendar itself stays
+// its owner's, and a copy carries no shares. In the owner's home a sharee
+// sees, lists, syncs and gets a CTag of the shared calendars only.
 //
 // Request bodies are parsed by package davxml within limits, calendar
 // queries evaluated by package calquery; package collmeta is the

@@ -25,8 +25,10 @@ calendars/OWNER/CAL/; who else may use it is the "share" field of its
 A GRANTEE is a user (NAME or user:NAME), a group (@NAME or group:NAME), or *
 (every user). Users and groups must exist (quercus user add). A read share
 lets its grantees see the calendar and its events; a write share (--write)
-also lets them add, change and delete events. A sharee finds the calendar
-through an extra calendar-home-set entry, the owner's home.
+also lets them add, change and delete events, not delete, move or replace
+the calendar itself. A copy of a shared calendar is shared with no one. A
+sharee finds the calendar through an extra calendar-home-set entry, the
+owner's home.
 `
 
 var shareAddCommand = &command{
