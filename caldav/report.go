@@ -272,13 +272,9 @@ func (r *request) sharedChanges(coll *resource, cs []syncChange, metas []string,
 		}
 	}
 	groups := r.dir.Groups(r.user)
-	type calAt struct {
-		snap kv.Snapshot
-		cal  string
-	}
-	known := map[calAt]bool{}
+	known := map[[2]string]bool{}
 	shared := func(snap kv.Snapshot, cal string) bool {
-		k := calAt{snap, cal}
+		k := [2]string{snap.Version(), cal}
 		if v, ok := known[k]; ok {
 			return v
 		}
