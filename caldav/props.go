@@ -391,15 +391,18 @@ func (r *request) propfind() error {
 	if err != nil {
 		return err
 	}
-	if depth == "infinity" {
-		return precondition(http.StatusForbidden, davxml.NSDAV, "propfind-finite-depth", "", "Depth: infinity is not supported")
-	}
 	res, err := r.target(readAccess)
 	if err != nil {
 		return err
 	}
 	if res.kind == kMissing {
 		return errorf(http.StatusNotFound, "not found")
+	}
+	if depth == "infinity" {
+		if res.isCollection() {
+			return precondition(http.StatusForbidden, davxml.NSDAV, "propfind-finite-depth", "", "Depth: infinity is not supported")
+		}
+		depth = "0" // a file has no members
 	}
 	body, err := r.parseBody()
 	if err != nil {

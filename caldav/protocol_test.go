@@ -33,6 +33,17 @@ func TestPropfindDepth(t *testing.T) {
 			t.Errorf("Depth %v: %d %s, want %d %s", tt.depth, code, got, tt.code, tt.want)
 		}
 	}
+	// A resource that is not a collection has no members: infinity
+	// (named or implied) is its Depth 0 (RFC 4918 §9.1 defines
+	// propfind-finite-depth for collections).
+	do(t, srv.URL, "MKCALENDAR", "/calendars/alice/cal/", "")
+	do(t, srv.URL, "PUT", "/calendars/alice/cal/a.ics", event)
+	for _, depth := range [][]string{nil, {"Depth", "infinity"}} {
+		code, got := do(t, srv.URL, "PROPFIND", "/calendars/alice/cal/a.ics", `<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>`, depth...)
+		if code != 207 || strings.Count(got, "<D:response>") != 1 || !strings.Contains(got, "<D:getetag>") {
+			t.Errorf("a file, Depth %v: %d %s", depth, code, got)
+		}
+	}
 }
 
 // TestSyncLevelInfinity: on a calendar, sync-level infinity answers as 1
