@@ -60,7 +60,9 @@ const (
 // are: the caller must not modify them afterwards.
 func New(origin string, rrs []dns.RR) (*Zone, error) {
 	origin = lower(dns.Fqdn(origin))
-	z := &Zone{origin: origin, index: newIndex(len(rrs))}
+	// Most names own one record or a few: room for one node a record,
+	// trimmed after, saves the copies of growing the slice.
+	z := &Zone{origin: origin, index: newIndex(len(rrs)), nodes: make([]node, 0, len(rrs)+2)}
 	z.intern(origin)
 	if err := z.group(rrs); err != nil {
 		return nil, err
