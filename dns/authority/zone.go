@@ -137,8 +137,9 @@ func (z *Zone) group(rrs []dns.RR) error {
 		z.nodes[i].first = end
 	}
 	if spare := cap(z.nodes) - len(z.nodes); spare == 0 || spare > len(z.nodes)/32 {
-		// Appends left up to a quarter of the slice unused: keep only
-		// what the nodes and the sentinel need.
+		// Names with several records, or appends past the room made
+		// for one node a record, left some of the slice unused: keep
+		// only what the nodes and the sentinel need.
 		z.nodes = append(make([]node, 0, len(z.nodes)+1), z.nodes...)
 	}
 	z.nodes = append(z.nodes, node{first: end})
