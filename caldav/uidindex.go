@@ -1,6 +1,7 @@
 package caldav
 
 import (
+	"hash/maphash"
 	"strings"
 	"sync"
 
@@ -11,11 +12,19 @@ import (
 // version, so that a PUT checks no-uid-conflict without reading the
 // whole calendar: from one version to the next the index follows the
 // history's changes.
+//
+// A calendar of 10,000 events makes an index of that many entries, so
+// it keeps a hash of each UID rather than the UID; a member found by
+// hash is checked by reading its UID.
 type uidIndex struct {
 	version string
-	byUID   map[string]string // UID -> member name
-	byName  map[string]string // member name -> UID
+	byUID   map[uint64]string // hash of a UID -> member name
+	byName  map[string]uint64 // member name -> hash of its UID
 }
+
+var uidSeed = maphash.MakeSeed()
+
+func uidHash(uid string) uint64 { return maphash.String(uidSeed, uid) }
 
 // uidIndexes holds an index per calendar collection, bounded by dropping
 // them all when there are too many.
@@ -44,11 +53,20 @@ func (r *request) uidOwner(folder, uid string) (string, error) {
 		}
 		ix.m[folder] = idx
 	}
-	return idx.byUID[uid], nil
+	name := idx.byUID[uidHash(uid)]
+	if name == "" {
+		return "", nil
+	}
+	key := folder + "/" + name
+	d, err := r.snap.Digest(r.ctx, key)
+	if err != nil || r.uidOf(key, d) != uid {
+		return "", nil // another UID with the same hash
+	}
+	return name, nil
 }
 
 func (r *request) buildUIDIndex(folder string) (*uidIndex, error) {
-	idx := &uidIndex{version: r.snap.Version(), byUID: map[string]string{}, byName: map[string]string{}}
+	idx := &uidIndex{version: r.snap.Version(), byUID: map[uint64]string{}, byName: map[string]uint64{}}
 	entries, err := r.snap.List(r.ctx, folder)
 	if err != nil {
 		return nil, err
@@ -107,7 +125,9 @@ func (idx *uidIndex) set(name, uid string) {
 		delete(idx.byName, name)
 	}
 	if uid != "" {
-		idx.byName[name] = uid
-		idx.byUID[uid] = name
+		name = strings.Clone(name) // not the whole key it was cut from
+		h := uidHash(uid)
+		idx.byName[name] = h
+		idx.byUID[h] = name
 	}
 }

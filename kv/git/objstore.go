@@ -5,23 +5,33 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
-// objectStore holds git objects in memory, keeping history compact as
-// git packs do: when a commit replaces a tree, the tree it replaced is
-// kept as a delta against the new one (see retire). A calendar of
-// 10,000 events is one tree of about 450 KB, rewritten by every change;
-// stored whole, each change would cost that much for ever.
+// objectStore holds git objects in memory, compactly, as git packs do:
+//   - when a commit replaces a tree, the tree it replaced is kept as a
+//     delta against the new one (see retire): a calendar of 10,000
+//     events is one tree of about 450 KB, rewritten by every change, and
+//     kept whole each change would cost that much for ever;
+//   - files are compressed with a dictionary made of the first few
+//     files stored: small files of one kind (events, zones) share most
+//     of their text, so an event of 320 bytes keeps about 20.
 //
 // Stored content never changes once stored, so it may be read after the
 // lock is released; what changes is only how an object is kept.
 type objectStore struct {
 	mu   sync.RWMutex
 	objs map[plumbing.Hash]stored
+	// dict is the files' dictionary, gathered in seed until frozen;
+	// it never changes once a file is compressed with it.
+	dict, seed []byte
+	seeds      int
+	zmu        sync.Mutex
+	zw         *flate.Writer // with dict; about a megabyte
 }
 
 // form is how an object's content is kept.
@@ -30,28 +40,37 @@ type form uint8
 const (
 	whole    form = iota // data is the content
 	deflated             // data is the content, compressed with flate
-	delta                // data is a delta against base (see delta.go)
+	delta                // data is a base's hash, then a delta (see delta.go)
+	withDict             // data is the content, compressed with flate and dict
 )
 
 type stored struct {
+	data []byte
+	size uint32 // of the content
 	typ  plumbing.ObjectType
 	form form
 	// run is, for a whole object, the longest chain of deltas that
 	// ends at it: reading the object at the start of that chain applies
 	// run deltas.
-	run  uint8
-	base plumbing.Hash
-	size int64 // of the content
-	data []byte
+	run uint8
 }
 
+// base is the hash of the object a delta applies to.
+func (st stored) base() plumbing.Hash { return plumbing.Hash(st.data[:len(plumbing.Hash{})]) }
+
 const (
-	// maxRun bounds delta chains (git's default depth is 50): the tree
-	// that would make a chain longer is kept deflated instead.
-	maxRun = 50
+	// maxRun bounds delta chains (git's default depth is 50; reading
+	// a history newest first applies one delta a tree, see contentVia):
+	// the tree that would make a chain longer is kept deflated instead.
+	maxRun = 100
 	// minDeltaSize is the size below which a replaced tree stays whole:
 	// a delta would save too little to pay for reading it back.
 	minDeltaSize = 1024
+	// Files of minDictFile to maxDictFile bytes are compressed with the
+	// dictionary, which the first dictFiles of them make, up to maxDict
+	// bytes.
+	minDictFile, maxDictFile = 64, 64 << 10
+	dictFiles, maxDict       = 8, 8 << 10
 )
 
 var _ storer.EncodedObjectStorer = (*objectStore)(nil)
@@ -60,8 +79,8 @@ func newObjectStore() *objectStore { return &objectStore{objs: map[plumbing.Hash
 
 func (s *objectStore) NewEncodedObject() plumbing.EncodedObject { return &memObject{} }
 
-// SetEncodedObject stores o whole. An object already held is kept as it
-// is: same hash, same content.
+// SetEncodedObject stores o. An object already held is kept as it is:
+// same hash, same content.
 func (s *objectStore) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error) {
 	var data []byte
 	if m, ok := o.(*memObject); ok {
@@ -78,17 +97,66 @@ func (s *objectStore) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash,
 			return plumbing.ZeroHash, err
 		}
 	}
-	if cap(data)-len(data) > 64 && cap(data)-len(data) > len(data)/8 {
-		data = append([]byte(nil), data...) // drop what append grew
+	if int64(len(data)) > math.MaxUint32 {
+		return plumbing.ZeroHash, fmt.Errorf("git: object of %d bytes: too large to hold in memory", len(data))
 	}
 	h := o.Hash()
+	if err := s.HasEncodedObject(h); err == nil {
+		return h, nil
+	}
+	st := stored{typ: o.Type(), size: uint32(len(data)), data: data}
+	if st.typ == plumbing.BlobObject && len(data) >= minDictFile && len(data) <= maxDictFile {
+		if z := s.squeeze(data); z != nil {
+			st.form, st.data = withDict, z
+		}
+	}
+	if st.form == whole && cap(data)-len(data) > 64 && cap(data)-len(data) > len(data)/8 {
+		st.data = append([]byte(nil), data...) // drop what append grew
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.objs[h]; !ok {
-		s.objs[h] = stored{typ: o.Type(), size: int64(len(data)), data: data}
+		s.objs[h] = st
 	}
 	return h, nil
 }
+
+// squeeze compresses a file with the dictionary, or returns nil: while
+// the dictionary is still gathering files, or if it saves too little.
+func (s *objectStore) squeeze(data []byte) []byte {
+	s.mu.Lock()
+	dict := s.dict
+	if dict == nil {
+		if s.seeds < dictFiles && len(s.seed)+len(data) <= maxDict {
+			s.seed = append(s.seed, data...)
+			s.seeds++
+		}
+		if s.seeds == dictFiles || len(s.seed)+minDictFile > maxDict {
+			s.dict, s.seed = s.seed, nil
+		}
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
+	var b bytes.Buffer
+	s.zmu.Lock()
+	if s.zw == nil {
+		s.zw, _ = flate.NewWriterDict(&b, 2, dict) // level 2: the fastest that takes a dictionary
+	} else {
+		s.zw.Reset(&b)
+	}
+	s.zw.Write(data)
+	s.zw.Close()
+	s.zmu.Unlock()
+	if b.Len() > len(data)*3/4 {
+		return nil
+	}
+	return append([]byte(nil), b.Bytes()...)
+}
+
+// dictReaders recycles decompressors (about 40 KB each), which take
+// their dictionary at each Reset.
+var dictReaders sync.Pool
 
 func (s *objectStore) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
 	s.mu.RLock()
@@ -101,47 +169,74 @@ func (s *objectStore) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plu
 	if err != nil {
 		return nil, err
 	}
-	return &memObject{h: h, t: st.typ, sz: st.size, cont: cont}, nil
+	return &memObject{h: h, t: st.typ, sz: int64(st.size), cont: cont}, nil
 }
 
 // content returns the content of the object h, applying its chain of
-// deltas if it is kept as one.
+// deltas if it is kept as one. It is the store's own for a whole object:
+// callers must not change it.
 func (s *objectStore) content(h plumbing.Hash) ([]byte, error) {
-	var chain []stored // h's deltas, then the whole or deflated end
+	return s.contentVia(h, nil)
+}
+
+// contentVia is content, but a delta chain stops at the first object
+// for which known has the content: reading a history newest first, each
+// tree is then one delta away from the one read before.
+func (s *objectStore) contentVia(h plumbing.Hash, known func(plumbing.Hash) []byte) ([]byte, error) {
+	var deltas [][]byte // h's delta, then its base's, and so on
+	var cur []byte
+	var end stored
 	s.mu.RLock()
+	dict := s.dict
 	for {
+		if len(deltas) > 0 && known != nil {
+			if cur = known(h); cur != nil {
+				break
+			}
+		}
 		st, ok := s.objs[h]
-		if !ok || len(chain) > maxRun {
+		if !ok || len(deltas) > maxRun {
 			s.mu.RUnlock()
 			return nil, fmt.Errorf("git: object %s: broken delta chain", h)
 		}
-		chain = append(chain, st)
 		if st.form != delta {
+			end = st
 			break
 		}
-		h = st.base
+		deltas = append(deltas, st.data[len(plumbing.Hash{}):])
+		h = st.base()
 	}
 	s.mu.RUnlock()
-	end := chain[len(chain)-1]
-	cur := end.data
-	if end.form == deflated {
-		cur = make([]byte, end.size)
-		r := flate.NewReader(bytes.NewReader(end.data))
-		_, err := io.ReadFull(r, cur)
-		r.Close()
-		if err != nil {
-			return nil, fmt.Errorf("git: object %s: %w", h, err)
+	if cur == nil {
+		cur = end.data
+		switch end.form {
+		case deflated, withDict:
+			if end.form == deflated {
+				dict = nil
+			}
+			cur = make([]byte, end.size)
+			zr, _ := dictReaders.Get().(io.ReadCloser)
+			if zr == nil {
+				zr = flate.NewReaderDict(bytes.NewReader(end.data), dict)
+			} else {
+				zr.(flate.Resetter).Reset(bytes.NewReader(end.data), dict)
+			}
+			_, err := io.ReadFull(zr, cur)
+			dictReaders.Put(zr)
+			if err != nil {
+				return nil, fmt.Errorf("git: object %s: %w", h, err)
+			}
 		}
 	}
 	// Two buffers take turns for the intermediate versions; the last is
 	// the caller's own.
 	var bufs [2][]byte
-	for i := len(chain) - 2; i >= 0; i-- {
+	for i := len(deltas) - 1; i >= 0; i-- {
 		var dst []byte
 		if i > 0 {
 			dst = bufs[i%2][:0]
 		}
-		next, err := applyDelta(dst, cur, chain[i].data)
+		next, err := applyDelta(dst, cur, deltas[i])
 		if err != nil {
 			return nil, err
 		}
@@ -151,6 +246,31 @@ func (s *objectStore) content(h plumbing.Hash) ([]byte, error) {
 		cur = next
 	}
 	return cur, nil
+}
+
+// hasTree reports whether h is a tree the store holds.
+func (s *objectStore) hasTree(h plumbing.Hash) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if st, ok := s.objs[h]; !ok || st.typ != plumbing.TreeObject {
+		return plumbing.ErrObjectNotFound
+	}
+	return nil
+}
+
+// file returns a copy of the content of the blob h that is the caller's.
+func (s *objectStore) file(h plumbing.Hash) ([]byte, error) {
+	s.mu.RLock()
+	st, ok := s.objs[h]
+	s.mu.RUnlock()
+	if !ok || st.typ != plumbing.BlobObject {
+		return nil, plumbing.ErrObjectNotFound
+	}
+	b, err := s.content(h)
+	if err == nil && st.form == whole {
+		b = append([]byte(nil), b...)
+	}
+	return b, err
 }
 
 func (s *objectStore) HasEncodedObject(h plumbing.Hash) error {
@@ -169,7 +289,7 @@ func (s *objectStore) EncodedObjectSize(h plumbing.Hash) (int64, error) {
 	if !ok {
 		return 0, plumbing.ErrObjectNotFound
 	}
-	return st.size, nil
+	return int64(st.size), nil
 }
 
 func (s *objectStore) IterEncodedObjects(t plumbing.ObjectType) (storer.EncodedObjectIter, error) {
@@ -265,7 +385,7 @@ func (s *objectStore) keepCompact(old plumbing.Hash, o stored, next plumbing.Has
 	}
 	if z == nil && n.form == whole {
 		// Only a whole object may be a base, so chains never loop.
-		cur.form, cur.base, cur.data = delta, next, d
+		cur.form, cur.data = delta, append(next[:], d...)
 		n.run = max(n.run, cur.run+1)
 		s.objs[next] = n
 	} else if z != nil {

@@ -3,7 +3,6 @@ package git
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"slices"
 	"sort"
 	"strings"
@@ -100,7 +99,7 @@ type objects struct {
 // back quickly. A folder of 10,000 files is a tree of about 450 KB.
 const (
 	maxCachedTrees = 4096
-	maxCachedBytes = 2 << 20
+	maxCachedBytes = 1 << 20
 )
 
 func newObjects(st *lockedStorage) *objects {
@@ -119,11 +118,14 @@ func (o *objects) tree(h plumbing.Hash) (*dir, error) {
 	if ok {
 		return d, nil
 	}
-	obj, err := o.st.EncodedObject(plumbing.TreeObject, h)
+	if err := o.st.objs.hasTree(h); err != nil {
+		return nil, fmt.Errorf("tree %s: %w", h, err)
+	}
+	raw, err := o.st.objs.contentVia(h, o.cached)
 	if err != nil {
 		return nil, fmt.Errorf("tree %s: %w", h, err)
 	}
-	if d, err = parseDir(obj.(*memObject).cont); err != nil {
+	if d, err = parseDir(raw); err != nil {
 		return nil, fmt.Errorf("tree %s: %w", h, err)
 	}
 	// The bytes count even when shared with the store: the tree may
@@ -140,17 +142,22 @@ func (o *objects) tree(h plumbing.Hash) (*dir, error) {
 	return d, nil
 }
 
+// cached returns the bytes of the tree h if the cache holds it.
+func (o *objects) cached(h plumbing.Hash) []byte {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if d, ok := o.cache[h]; ok {
+		return d.raw
+	}
+	return nil
+}
+
 func (o *objects) blob(h plumbing.Hash) ([]byte, error) {
-	obj, err := o.st.EncodedObject(plumbing.BlobObject, h)
+	b, err := o.st.objs.file(h)
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", h, err)
 	}
-	r, err := obj.Reader()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return io.ReadAll(r)
+	return b, nil
 }
 
 func (o *objects) put(t plumbing.ObjectType, b []byte) (plumbing.Hash, error) {

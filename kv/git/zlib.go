@@ -8,19 +8,27 @@ import (
 	"sync"
 )
 
-// zlibs recycles compressors: each holds about a megabyte of tables.
-var zlibs sync.Pool
-
-func getZlib(w io.Writer) *zlib.Writer {
-	if z, ok := zlibs.Get().(*zlib.Writer); ok {
-		z.Reset(w)
-		return z
-	}
-	z, _ := zlib.NewWriterLevel(w, zlib.BestSpeed)
-	return z
+// compressor is the one zlib compressor of the process, for loose
+// objects and packs sent over a network: each holds about a megabyte of
+// tables, which a pool would keep several of.
+var compressor struct {
+	sync.Mutex
+	w *zlib.Writer
 }
 
-func putZlib(z *zlib.Writer) { zlibs.Put(z) }
+// getZlib returns the compressor, reset to write to w; putZlib gives it
+// back.
+func getZlib(w io.Writer) *zlib.Writer {
+	compressor.Lock()
+	if compressor.w == nil {
+		compressor.w, _ = zlib.NewWriterLevel(w, zlib.BestSpeed)
+	} else {
+		compressor.w.Reset(w)
+	}
+	return compressor.w
+}
+
+func putZlib(*zlib.Writer) { compressor.Unlock() }
 
 // writeStored writes data as a zlib stream of stored (uncompressed)
 // deflate blocks, which every zlib reader takes: for a pack that a local
