@@ -58,11 +58,26 @@ func loadZone(name string, src []byte) (*zone.Zone, *authority.Zone, error) {
 		}
 		return nil, nil, e
 	}
+	shareOwners(z.Records)
 	a, err := authority.New(origin, z.Records)
 	if err != nil {
 		return nil, nil, &ZoneError{Zone: origin, Problems: []string{err.Error()}}
 	}
 	return z, a, nil
+}
+
+// shareOwners makes records that repeat the owner name of the record
+// before them share its string. The parser allocates one for every owner
+// it reads, and only a line without one reuses the previous; in a file
+// that names the owner on every line, a name with five records held five
+// copies of it. The records are the caller's alone: nothing else reads
+// them yet.
+func shareOwners(rrs []dns.RR) {
+	for i := 1; i < len(rrs); i++ {
+		if h, prev := rrs[i].Header(), rrs[i-1].Header(); h.Name == prev.Name {
+			h.Name = prev.Name
+		}
+	}
 }
 
 // keyFile is the keys of one key file as last loaded.
