@@ -3,7 +3,7 @@ package server
 import (
 	"net"
 	"runtime"
-	"sync/atomic"
+	"sync"
 	"time"
 )
 
@@ -31,13 +31,53 @@ type fastConn struct {
 	*net.UDPConn
 	s     *Server
 	batch *batchConn // nil: one message at a time
+	once  sync.Once  // gives the reader's P back on the first Close
 	in    []byte
 	out   []byte
 }
 
-// batchReaders counts the batched readers made, each of which may hold a
-// P (GOMAXPROCS) while it waits for queries.
-var batchReaders atomic.Int32
+// procs keeps GOMAXPROCS above the live batched readers, each of which
+// may hold a P while it waits for queries (batchConn), so that the rest
+// of the process keeps one. It raises GOMAXPROCS only when needed and
+// gives back what it raised as readers close, to what it was before,
+// unless someone else set it meanwhile: a process that starts and stops
+// servers (tests, reloads) must not end with one P more per server.
+var procs struct {
+	sync.Mutex
+	live int // open batched readers
+	base int // GOMAXPROCS before the first raise
+	set  int // the value last set here, 0 if none is in force
+}
+
+func acquireProc() {
+	procs.Lock()
+	defer procs.Unlock()
+	procs.live++
+	cur := runtime.GOMAXPROCS(0)
+	if procs.set == 0 || cur != procs.set {
+		procs.base, procs.set = cur, 0 // ours is gone: start again from here
+	}
+	if need := procs.live + 1; cur < need {
+		runtime.GOMAXPROCS(need)
+		procs.set = need
+	}
+}
+
+func releaseProc() {
+	procs.Lock()
+	defer procs.Unlock()
+	procs.live--
+	if procs.set == 0 || runtime.GOMAXPROCS(0) != procs.set {
+		procs.set = 0 // never raised, or set by someone else since: theirs
+		return
+	}
+	want := max(procs.base, procs.live+1)
+	runtime.GOMAXPROCS(want)
+	procs.set = want
+	if want == procs.base {
+		procs.set = 0
+	}
+}
 
 // fastConn wraps pc for the fast path, or returns pc unchanged when the
 // fast path is off or cannot be used. A socket bound to the unspecified
@@ -63,11 +103,7 @@ func (s *Server) fastConn(pc net.PacketConn) net.PacketConn {
 	c := &fastConn{UDPConn: u, s: s}
 	if b, err := newBatchConn(u, s.fastAnswer, wild); err == nil {
 		c.batch = b
-		// A batched reader keeps its P while it waits in recvmmsg
-		// (batchConn): the rest of the process needs one more.
-		if n := int(batchReaders.Add(1)) + 1; runtime.GOMAXPROCS(0) < n {
-			runtime.GOMAXPROCS(n)
-		}
+		acquireProc()
 	} else if wild {
 		return pc
 	} else {
@@ -132,6 +168,7 @@ func (c *fastConn) SetReadDeadline(t time.Time) error {
 func (c *fastConn) Close() error {
 	if c.batch != nil {
 		c.batch.stop.Store(true)
+		c.once.Do(releaseProc)
 	}
 	return c.UDPConn.Close()
 }

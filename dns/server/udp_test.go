@@ -128,3 +128,47 @@ func TestBusyReaderLeavesRoom(t *testing.T) {
 	cancel()
 	<-served
 }
+
+// TestReadersGiveBackProcs: each batched reader may raise GOMAXPROCS to
+// the live readers plus one, and gives the P back when closed (twice,
+// as miekg does), so a process that starts and stops servers (tests, a
+// reload) ends with the GOMAXPROCS it had, not one more per server ever
+// started.
+func TestReadersGiveBackProcs(t *testing.T) {
+	set := fastSet(t)
+	s, err := New(Config{Zones: func() *authority.Set { return set }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := runtime.GOMAXPROCS(0)
+	open := func() net.PacketConn {
+		pc, ln, err := Listen("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln.Close()
+		c := s.fastConn(pc)
+		if fc, ok := c.(*fastConn); !ok || fc.batch == nil {
+			c.Close()
+			t.Skip("no batched reader on this platform")
+		}
+		return c
+	}
+	var live []net.PacketConn
+	for range 3 {
+		live = append(live, open())
+	}
+	if got := runtime.GOMAXPROCS(0); got < len(live)+1 {
+		t.Errorf("GOMAXPROCS with %d readers = %d, want at least %d", len(live), got, len(live)+1)
+	}
+	for _, c := range live {
+		c.Close()
+		c.Close()
+	}
+	for range 5 {
+		open().Close()
+	}
+	if got := runtime.GOMAXPROCS(0); got != before {
+		t.Errorf("GOMAXPROCS after every reader closed = %d, want %d as before", got, before)
+	}
+}
