@@ -10,15 +10,23 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 )
 
-// hostsTable is /etc/hosts as read at start: lower-case names without the
-// final dot, to their addresses in file order.
+// hostsTable is /etc/hosts as read at start, by lower-case name
+// without the final dot.
 //
 // Go's resolver re-reads /etc/hosts every few seconds, and once the
 // sandbox refuses the file it forgets every name in it: a remote at
 // ssh://git.lan/ or http://localhost:3000/ would stop resolving a few
 // seconds after start-up. The pinned resolver answers these names itself
 // (hostsConn), as if a name server had them.
-type hostsTable map[string][]netip.Addr
+type hostsTable map[string]hostsEntry
+
+// hostsEntry is one name of the hosts file: its addresses in file order,
+// and its canonical name, the first name of the line where it first
+// appears (itself, or the name it is an alias of), as Go reads the file.
+type hostsEntry struct {
+	canonical string
+	addrs     []netip.Addr
+}
 
 func readHostsFile(path string) hostsTable {
 	f, err := os.Open(path)
@@ -38,18 +46,31 @@ func readHostsFile(path string) hostsTable {
 		if err != nil {
 			continue
 		}
-		a = a.WithZone("") // a zone cannot travel in a DNS answer
+		// A zone cannot travel in a DNS answer; an IPv4-mapped address
+		// is an IPv4 one to Go's resolver, as it reads the file.
+		a = a.WithZone("").Unmap()
+		canonical := hostsKey(fields[1])
 		for _, name := range fields[1:] {
-			name = strings.TrimSuffix(strings.ToLower(name), ".")
-			t[name] = append(t[name], a)
+			name = hostsKey(name)
+			e, ok := t[name]
+			if !ok {
+				e.canonical = canonical
+			}
+			e.addrs = append(e.addrs, a)
+			t[name] = e
 		}
 	}
 	return t
 }
 
+func hostsKey(name string) string { return strings.TrimSuffix(strings.ToLower(name), ".") }
+
 // answer answers query from the table, or returns nil when the name is
-// not in it (the query goes to the name servers). A name in the table
-// answers the addresses of the asked family, or none (NODATA).
+// not in it or the question is not one the file answers (the query goes
+// to the name servers). The file has addresses and aliases only: it
+// answers A, AAAA and CNAME, as Go's resolver does when it reads the
+// file itself, with the addresses of the asked family, or none (NODATA),
+// owned by the canonical name, and a CNAME to it from an alias.
 func (t hostsTable) answer(query []byte) []byte {
 	var p dnsmessage.Parser
 	h, err := p.Start(query)
@@ -60,8 +81,17 @@ func (t hostsTable) answer(query []byte) []byte {
 	if err != nil || q.Class != dnsmessage.ClassINET {
 		return nil
 	}
-	addrs, ok := t[strings.TrimSuffix(strings.ToLower(q.Name.String()), ".")]
+	switch q.Type {
+	case dnsmessage.TypeA, dnsmessage.TypeAAAA, dnsmessage.TypeCNAME:
+	default:
+		return nil
+	}
+	e, ok := t[hostsKey(q.Name.String())]
 	if !ok {
+		return nil
+	}
+	canonical, err := dnsmessage.NewName(e.canonical + ".")
+	if err != nil {
 		return nil
 	}
 	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired, RecursionAvailable: true})
@@ -69,12 +99,18 @@ func (t hostsTable) answer(query []byte) []byte {
 	if b.StartQuestions() != nil || b.Question(q) != nil || b.StartAnswers() != nil {
 		return nil
 	}
-	rh := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET}
-	for _, a := range addrs {
+	if e.canonical != hostsKey(q.Name.String()) {
+		rh := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET}
+		if b.CNAMEResource(rh, dnsmessage.CNAMEResource{CNAME: canonical}) != nil {
+			return nil
+		}
+	}
+	rh := dnsmessage.ResourceHeader{Name: canonical, Class: dnsmessage.ClassINET}
+	for _, a := range e.addrs {
 		switch {
 		case q.Type == dnsmessage.TypeA && a.Is4():
 			err = b.AResource(rh, dnsmessage.AResource{A: a.As4()})
-		case q.Type == dnsmessage.TypeAAAA && a.Is6() && !a.Is4In6():
+		case q.Type == dnsmessage.TypeAAAA && a.Is6():
 			err = b.AAAAResource(rh, dnsmessage.AAAAResource{AAAA: a.As16()})
 		}
 		if err != nil {

@@ -22,6 +22,7 @@ func TestHostsResolver(t *testing.T) {
 ::1 localhost ip6-localhost
 192.0.2.10 git.lan gitea # the forge
 fe80::1%eth0 linklocal.lan
+::ffff:192.0.2.20 mapped.lan
 not-an-address bogus.lan
 `), 0o644)
 	table := readHostsFile(path)
@@ -44,6 +45,7 @@ not-an-address bogus.lan
 			{"GIT.lan.", []string{"192.0.2.10"}},
 			{"gitea.", []string{"192.0.2.10"}},
 			{"linklocal.lan.", []string{"fe80::1"}},
+			{"mapped.lan.", []string{"192.0.2.20"}},          // an IPv4 address, as Go reads it
 			{"elsewhere.example.", []string{"198.51.100.1"}}, // the name server's
 		} {
 			got, err := r.LookupHost(context.Background(), tc.name)
@@ -56,17 +58,37 @@ not-an-address bogus.lan
 		if _, err := r.LookupHost(context.Background(), "bogus.lan."); err == nil {
 			t.Errorf("%s: a line without an address made a name", network)
 		}
+		// The hosts file has addresses only: other types of its names
+		// are the name server's, as they are for Go's own resolver.
+		if mx, err := r.LookupMX(context.Background(), "git.lan."); err != nil || len(mx) != 1 || mx[0].Host != "mail.example." {
+			t.Errorf("%s: LookupMX(git.lan.) = %v, %v; want the name server's mail.example.", network, mx, err)
+		}
+		if txt, err := r.LookupTXT(context.Background(), "localhost."); err != nil || !slices.Equal(txt, []string{"from the server"}) {
+			t.Errorf("%s: LookupTXT(localhost.) = %q, %v; want the name server's", network, txt, err)
+		}
+		// An alias is a CNAME of the line's first name, as Go's resolver
+		// reads the file.
+		for name, want := range map[string]string{"gitea.": "git.lan.", "GIT.lan.": "git.lan.", "ip6-localhost.": "localhost."} {
+			if got, err := r.LookupCNAME(context.Background(), name); err != nil || got != want {
+				t.Errorf("%s: LookupCNAME(%q) = %q, %v; want %q", network, name, got, err, want)
+			}
+		}
 	}
 }
 
-// fakeNameServer answers every A question with 198.51.100.1 and every
-// other with no records, over UDP and TCP on one port, and refuses the
-// hosts table's names, which must never reach it.
+// fakeNameServer answers every MX and TXT question, every other A
+// question with 198.51.100.1 and every other with no records, over UDP
+// and TCP on one port, and refuses the hosts table's names for other
+// types, which must never reach it.
 func fakeNameServer(t *testing.T) string {
 	h := dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
 		m := new(dns.Msg)
 		m.SetReply(q)
 		switch name := q.Question[0].Name; {
+		case q.Question[0].Qtype == dns.TypeMX:
+			m.Answer = append(m.Answer, &dns.MX{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeMX, Class: dns.ClassINET, Ttl: 60}, Preference: 10, Mx: "mail.example."})
+		case q.Question[0].Qtype == dns.TypeTXT:
+			m.Answer = append(m.Answer, &dns.TXT{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: []string{"from the server"}})
 		case name == "bogus.lan.":
 			m.Rcode = dns.RcodeNameError
 		case dns.IsSubDomain("lan.", name) || name == "localhost." || name == "gitea.":
