@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -103,6 +104,7 @@ type batchConn struct {
 	sent    int         // answers of out already sent
 	general int         // a message for the general path, or -1
 	wild    bool        // the socket is bound to the unspecified address
+	v6      bool        // the socket is AF_INET6 (IPv4 peers are mapped)
 	stop    atomic.Bool // a shutdown began: return to the poller
 	err     error
 	loopFn  func(fd uintptr) bool // c.loop and c.send, bound once
@@ -121,7 +123,13 @@ func newBatchConn(u *net.UDPConn, answer func(pkt, out []byte) ([]byte, bool), w
 		return nil, err
 	}
 	var serr error
+	v6 := false
 	err = rc.Control(func(fd uintptr) {
+		var sa unix.Sockaddr
+		if sa, serr = unix.Getsockname(int(fd)); serr != nil {
+			return
+		}
+		_, v6 = sa.(*unix.SockaddrInet6)
 		tv := unix.NsecToTimeval(busyWait.Nanoseconds())
 		if serr = unix.SetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); serr == nil {
 			serr = unix.SetNonblock(int(fd), false)
@@ -130,7 +138,7 @@ func newBatchConn(u *net.UDPConn, answer func(pkt, out []byte) ([]byte, bool), w
 	if err = errors.Join(err, serr); err != nil {
 		return nil, err
 	}
-	c := &batchConn{rc: rc, answer: answer, general: -1, wild: wild}
+	c := &batchConn{rc: rc, answer: answer, general: -1, wild: wild, v6: v6}
 	c.in.init(dns.MaxMsgSize)
 	c.out.init(DefaultUDPSize)
 	c.loopFn, c.sendFn = c.loop, c.send
@@ -257,6 +265,44 @@ func (c *batchConn) send(fd uintptr) bool {
 	}
 	c.queued, c.sent = 0, 0
 	return true
+}
+
+// writeTo sends one of the general path's answers, with oob as its
+// control message (nil if none). The socket is blocking (batchConn), so
+// the runtime's own writes would wait in the kernel while the send
+// buffer is full: a goroutine and its thread stuck past any write
+// deadline, and Close, which waits for every call on a socket it takes
+// for non-blocking, stuck behind it. Here the call never waits
+// (MSG_DONTWAIT); a full buffer waits in the poller, as for any socket.
+func (c *batchConn) writeTo(b, oob []byte, to *net.UDPAddr) (int, error) {
+	ap := to.AddrPort()
+	var sa unix.Sockaddr
+	if c.v6 {
+		sa6 := &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+		if z := ap.Addr().Zone(); z != "" {
+			if ifi, err := net.InterfaceByName(z); err == nil {
+				sa6.ZoneId = uint32(ifi.Index)
+			}
+		}
+		sa = sa6
+	} else if a := ap.Addr().Unmap(); a.Is4() {
+		sa = &unix.SockaddrInet4{Port: int(ap.Port()), Addr: a.As4()}
+	} else {
+		return 0, &net.OpError{Op: "write", Net: "udp", Addr: to, Err: unix.EAFNOSUPPORT}
+	}
+	var n int
+	var serr error
+	err := c.rc.Write(func(fd uintptr) bool {
+		n, serr = unix.SendmsgN(int(fd), b, oob, sa, unix.MSG_DONTWAIT)
+		return serr != unix.EAGAIN && serr != unix.EINTR
+	})
+	if err == nil && serr != nil {
+		err = os.NewSyscallError("sendmsg", serr)
+	}
+	if err != nil {
+		return n, &net.OpError{Op: "write", Net: "udp", Addr: to, Err: err}
+	}
+	return n, nil
 }
 
 // queue queues the answer written to out.bufs[queued], of length n, to

@@ -21,6 +21,10 @@ func (*batchConn) nextGeneral() ([]byte, netip.AddrPort, []byte, error) {
 	return nil, netip.AddrPort{}, nil, errors.ErrUnsupported
 }
 
+func (*batchConn) writeTo([]byte, []byte, *net.UDPAddr) (int, error) {
+	return 0, errors.ErrUnsupported
+}
+
 // enablePktinfo is a no-op: without batchConn, a socket bound to the
 // unspecified address keeps the general path, which miekg answers from
 // the right address itself.

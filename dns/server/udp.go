@@ -182,8 +182,17 @@ type replyAddr struct {
 	oob []byte
 }
 
-// WriteTo sends the general path's answers.
+// WriteTo sends the general path's answers; on the batched path's
+// blocking socket, without waiting in the kernel (batchConn.writeTo).
 func (c *fastConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if c.batch != nil {
+		switch a := addr.(type) {
+		case *replyAddr:
+			return c.batch.writeTo(b, a.oob, &a.UDPAddr)
+		case *net.UDPAddr:
+			return c.batch.writeTo(b, nil, a)
+		}
+	}
 	if r, ok := addr.(*replyAddr); ok {
 		n, _, err := c.UDPConn.WriteMsgUDP(b, r.oob, &r.UDPAddr)
 		return n, err
