@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/net/dns/dnsmessage"
@@ -18,7 +20,17 @@ import (
 // ssh://git.lan/ or http://localhost:3000/ would stop resolving a few
 // seconds after start-up. The pinned resolver answers these names itself
 // (hostsConn), as if a name server had them.
-type hostsTable map[string]hostsEntry
+type hostsTable struct {
+	names map[string]hostsEntry
+	// search and ndots are resolv.conf's: a name with fewer than ndots
+	// dots is asked with each search domain appended before it is asked
+	// alone. Go's resolver answers such a name from the hosts file
+	// before it tries any of these, so the table answers them too: a
+	// hosts name also in the name servers under a search domain keeps
+	// the hosts file's addresses.
+	search []string // lower case, without dots at either end
+	ndots  int
+}
 
 // hostsEntry is one name of the hosts file: its addresses in file order,
 // and its canonical name, the first name of the line where it first
@@ -29,12 +41,12 @@ type hostsEntry struct {
 }
 
 func readHostsFile(path string) hostsTable {
+	t := hostsTable{names: map[string]hostsEntry{}, ndots: 1}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil
+		return t
 	}
 	defer f.Close()
-	t := hostsTable{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line, _, _ := strings.Cut(sc.Text(), "#")
@@ -52,18 +64,84 @@ func readHostsFile(path string) hostsTable {
 		canonical := hostsKey(fields[1])
 		for _, name := range fields[1:] {
 			name = hostsKey(name)
-			e, ok := t[name]
+			e, ok := t.names[name]
 			if !ok {
 				e.canonical = canonical
 			}
 			e.addrs = append(e.addrs, a)
-			t[name] = e
+			t.names[name] = e
 		}
 	}
 	return t
 }
 
 func hostsKey(name string) string { return strings.TrimSuffix(strings.ToLower(name), ".") }
+
+// lookup finds the entry for a query's name: the name itself, or a
+// name with too few dots to be asked before the search domains, with
+// one of them appended.
+func (t hostsTable) lookup(name string) (hostsEntry, bool) {
+	name = hostsKey(name)
+	if e, ok := t.names[name]; ok {
+		return e, true
+	}
+	for _, d := range t.search {
+		short, ok := strings.CutSuffix(name, "."+d)
+		if !ok || strings.Count(short, ".") >= t.ndots {
+			continue
+		}
+		if e, ok := t.names[short]; ok {
+			return e, true
+		}
+	}
+	return hostsEntry{}, false
+}
+
+// searchList reads the search domains and ndots of a resolv.conf, as
+// Go's resolver does: the last "search" or "domain" line wins, ndots is
+// 1 unless an "options ndots:n" says otherwise (capped at 15). Go's
+// default list, the host name's domain, is added: the sandboxed
+// resolver, unable to read the file again, falls back to it.
+func searchList(path string) (search []string, ndots int) {
+	ndots = 1
+	if b, err := os.ReadFile(path); err == nil {
+		for line := range strings.Lines(string(b)) {
+			f := strings.Fields(line)
+			if len(f) < 1 {
+				continue
+			}
+			switch f[0] {
+			case "domain", "search":
+				search = search[:0]
+				if f[0] == "domain" {
+					f = f[:min(len(f), 2)]
+				}
+				for _, d := range f[1:] {
+					if d = strings.Trim(strings.ToLower(d), "."); d != "" {
+						search = append(search, d)
+					}
+				}
+			case "options":
+				for _, o := range f[1:] {
+					if v, ok := strings.CutPrefix(o, "ndots:"); ok {
+						if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+							ndots = min(n, 15)
+						}
+					}
+				}
+			}
+		}
+	}
+	if h, err := os.Hostname(); err == nil {
+		if _, d, ok := strings.Cut(h, "."); ok && d != "" {
+			d = strings.Trim(strings.ToLower(d), ".")
+			if d != "" && !slices.Contains(search, d) {
+				search = append(search, d)
+			}
+		}
+	}
+	return search, ndots
+}
 
 // answer answers query from the table, or returns nil when the name is
 // not in it or the question is not one the file answers (the query goes
@@ -86,7 +164,7 @@ func (t hostsTable) answer(query []byte) []byte {
 	default:
 		return nil
 	}
-	e, ok := t[hostsKey(q.Name.String())]
+	e, ok := t.lookup(q.Name.String())
 	if !ok {
 		return nil
 	}

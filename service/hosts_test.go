@@ -112,3 +112,42 @@ func fakeNameServer(t *testing.T) string {
 	}
 	return pc.LocalAddr().String()
 }
+
+// TestHostsSearchDomains: a hosts name short enough to be asked with
+// the search domains first keeps the hosts file's addresses in those
+// forms, as Go's resolver answers it from the file before it tries any
+// of them, even where the name server has the longer name; a longer
+// hosts name, asked alone first, does not.
+func TestHostsSearchDomains(t *testing.T) {
+	dir := t.TempDir()
+	hosts, conf := filepath.Join(dir, "hosts"), filepath.Join(dir, "resolv.conf")
+	os.WriteFile(hosts, []byte("192.0.2.10 git\n192.0.2.11 two.part\n"), 0o644)
+	os.WriteFile(conf, []byte("nameserver 192.0.2.53\ndomain ignored.example\nsearch Corp.Example. other.example\noptions ndots:2 edns0\n"), 0o644)
+	table := readHostsFile(hosts)
+	table.search, table.ndots = searchList(conf)
+	if len(table.search) < 2 || table.search[0] != "corp.example" || table.search[1] != "other.example" || table.ndots != 2 {
+		t.Fatalf("searchList = %q, %d; want corp.example, other.example (then the host name's domain), 2", table.search, table.ndots)
+	}
+	table.ndots = 1
+
+	addr := fakeNameServer(t)
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return withHosts(c, table), nil
+	}}
+	for name, want := range map[string]string{
+		"git.corp.example.":      "192.0.2.10",
+		"GIT.other.example.":     "192.0.2.10",
+		"git.elsewhere.example.": "198.51.100.1", // not a search domain
+		"two.part.corp.example.": "198.51.100.1", // asked alone first
+	} {
+		got, err := r.LookupHost(context.Background(), name)
+		if err != nil || !slices.Equal(got, []string{want}) {
+			t.Errorf("LookupHost(%q) = %v, %v; want [%s]", name, got, err, want)
+		}
+	}
+}

@@ -210,7 +210,8 @@ var nameserverPort uint16 = 53
 func pin(resolvConf, hosts string) {
 	servers := nameservers(resolvConf)
 	table := readHostsFile(hosts)
-	if len(servers) == 0 && len(table) == 0 {
+	table.search, table.ndots = searchList(resolvConf)
+	if len(servers) == 0 && len(table.names) == 0 {
 		return
 	}
 	known := map[string]bool{}
@@ -230,7 +231,7 @@ func pin(resolvConf, hosts string) {
 			}
 			var d net.Dialer
 			c, err := d.DialContext(ctx, network, address)
-			if err != nil || len(table) == 0 {
+			if err != nil || len(table.names) == 0 {
 				return c, err
 			}
 			return withHosts(c, table), nil
