@@ -178,6 +178,7 @@ func (s *casSession) unpack(pack io.ReadCloser) error {
 // unpackLoose stores each object of the pack as a loose object, streamed
 // from the pack to its file; only a delta and its base are held whole.
 func (s *casSession) unpackLoose(r io.Reader) error {
+	defer dropZlib()
 	sc := packfile.NewScanner(r)
 	_, n, err := sc.Header()
 	if err != nil {

@@ -31,7 +31,7 @@ type objectStore struct {
 	dict, seed []byte
 	seeds      int
 	zmu        sync.Mutex
-	zw         *flate.Writer // with dict; about a megabyte
+	zw         *flate.Writer // with dict; dropped by idle
 }
 
 // form is how an object's content is kept.
@@ -119,6 +119,14 @@ func (s *objectStore) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash,
 		s.objs[h] = st
 	}
 	return h, nil
+}
+
+// idle drops the compressor: it holds about a megabyte of tables, worth
+// keeping through a clone or a fetch but not between writes.
+func (s *objectStore) idle() {
+	s.zmu.Lock()
+	s.zw = nil
+	s.zmu.Unlock()
 }
 
 // squeeze compresses a file with the dictionary, or returns nil: while

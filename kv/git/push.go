@@ -95,6 +95,7 @@ func (s *Store) sendPack(ctx context.Context, commit, base plumbing.Hash) (err e
 	req.Packfile = pr
 	encoded := make(chan error, 1)
 	go func() {
+		defer dropZlib()
 		// A local remote reads the pack straight back: no compression.
 		err := writePack(pw, s.st.objs, hashes, ep.Protocol != "file")
 		pw.CloseWithError(err)

@@ -109,6 +109,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s.compact(plumbing.ZeroHash, head)
+	s.st.objs.idle()
 	return s, nil
 }
 
@@ -363,6 +364,7 @@ func (s *Store) Refresh(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	defer s.unlock()
+	defer s.st.objs.idle()
 	remote, err := s.fetch(ctx)
 	if err != nil {
 		return false, err
@@ -386,6 +388,7 @@ func (s *Store) Batch(ctx context.Context, c kv.Commit, fn func(kv.Txn) error) (
 		return "", err
 	}
 	defer s.unlock()
+	defer s.st.objs.idle()
 	for attempt := 0; ; attempt++ {
 		base := s.head.Load()
 		t := newTxn(base)

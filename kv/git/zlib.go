@@ -8,9 +8,10 @@ import (
 	"sync"
 )
 
-// compressor is the one zlib compressor of the process, for loose
-// objects and packs sent over a network: each holds about a megabyte of
-// tables, which a pool would keep several of.
+// compressor is a zlib compressor shared by the loose objects of one
+// push and the packs sent over a network, made when wanted and dropped
+// by dropZlib when a push is done: each holds about a megabyte of tables,
+// too much to keep between pushes or to make for each object.
 var compressor struct {
 	sync.Mutex
 	w *zlib.Writer
@@ -29,6 +30,12 @@ func getZlib(w io.Writer) *zlib.Writer {
 }
 
 func putZlib(*zlib.Writer) { compressor.Unlock() }
+
+func dropZlib() {
+	compressor.Lock()
+	compressor.w = nil
+	compressor.Unlock()
+}
 
 // writeStored writes data as a zlib stream of stored (uncompressed)
 // deflate blocks, which every zlib reader takes: for a pack that a local
