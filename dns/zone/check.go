@@ -44,48 +44,107 @@ func (p Problem) String() string {
 //   - a class other than IN;
 //   - a record too long for the wire.
 func Check(z *Zone) []Problem {
-	c := checker{z: z, origin: nameKey(z.Origin), names: map[string]*nameInfo{}, keys: make([]string, len(z.Records))}
-	if c.origin != "" { // every name ends in the root twice
-		c.twice = nameKey(z.Origin + z.Origin)
-	}
-	for i, rr := range z.Records {
-		h := rr.Header()
-		key := nameKey(h.Name)
-		c.keys[i] = key
-		info := c.names[key]
-		if info == nil {
-			info = &nameInfo{name: h.Name, types: map[uint16]int{}}
-			c.names[key] = info
-			c.order = append(c.order, key)
-		}
-		info.types[h.Rrtype]++
-	}
-
+	c := newChecker(z)
 	c.checkApex()
 	for i, rr := range z.Records {
-		c.checkRecord(rr, c.keys[i])
+		c.checkRecord(rr, c.names[c.nameOf[i]].key)
 	}
-	for _, key := range c.order {
-		c.checkName(key, c.names[key])
+	for i := range c.names {
+		c.checkName(&c.names[i])
 	}
 	c.checkRRsets()
 	return c.problems
 }
 
-type nameInfo struct {
-	name  string         // as first written
-	types map[uint16]int // records per type
+// owner is what Check gathers about one owner name. A zone of a million
+// names has a million of them: they hold counts rather than a map of types,
+// and link their records through checker.next rather than a slice each.
+type owner struct {
+	key         string // nameKey
+	first, last int32  // the name's first and last record (as first written)
+	records     int32
+	cnames      int32
+	addrs       int32 // A and AAAA records
+	ns          int32
 }
 
 type checker struct {
 	z        *Zone
-	origin   string               // nameKey of the origin
-	twice    string               // nameKey of the origin repeated; "" for the root
-	keys     []string             // nameKey of each record's owner
-	names    map[string]*nameInfo // by nameKey
-	order    []string             // names in file order
+	origin   string           // nameKey of the origin
+	twice    string           // nameKey of the origin repeated; "" for the root
+	nameOf   []int32          // each record's owner in names
+	next     []int32          // the next record of the same name, or -1
+	names    []owner          // in file order
+	index    map[string]int32 // names' positions by nameKey
+	soas     int
 	problems []Problem
 	seen     map[Problem]bool
+}
+
+func newChecker(z *Zone) *checker {
+	n := len(z.Records)
+	c := &checker{
+		z:      z,
+		origin: nameKey(z.Origin),
+		nameOf: make([]int32, n),
+		next:   make([]int32, n),
+		// sized for a name a record, the common case in large zones:
+		// growing a million names costs more than filling them
+		names: make([]owner, 0, n),
+		index: make(map[string]int32, n),
+	}
+	if c.origin != "" { // every name ends in the root twice
+		c.twice = nameKey(z.Origin + z.Origin)
+	}
+	prev := int32(-1) // the name of the record before
+	for i, rr := range z.Records {
+		h := rr.Header()
+		var at int32
+		if prev >= 0 && h.Name == z.Records[i-1].Header().Name {
+			at = prev // the same text has the same key
+		} else {
+			key := quickKey(h.Name)
+			var ok bool
+			if at, ok = c.index[key]; !ok {
+				at = int32(len(c.names))
+				c.names = append(c.names, owner{key: key, first: int32(i), last: -1})
+				c.index[key] = at
+			}
+		}
+		prev = at
+		o := &c.names[at]
+		c.nameOf[i] = at
+		c.next[i] = -1
+		if o.last >= 0 {
+			c.next[o.last] = int32(i)
+		}
+		o.last = int32(i)
+		o.records++
+		switch h.Rrtype {
+		case dns.TypeCNAME:
+			o.cnames++
+		case dns.TypeA, dns.TypeAAAA:
+			o.addrs++
+		case dns.TypeNS:
+			o.ns++
+		case dns.TypeSOA:
+			c.soas++
+		}
+	}
+	return c
+}
+
+// nameText returns o's name as first written.
+func (c *checker) nameText(o *owner) string {
+	return c.z.Records[o.first].Header().Name
+}
+
+// lookup returns the name of nameKey key, or nil if the zone has none.
+func (c *checker) lookup(key string) *owner {
+	if i, ok := c.index[key]; ok {
+		return &c.names[i]
+	}
+	return nil
 }
 
 // add records a problem once, however many records show it.
@@ -104,19 +163,13 @@ func (c *checker) add(name string, typ uint16, format string, args ...any) {
 }
 
 func (c *checker) checkApex() {
-	soas := 0
-	for _, rr := range c.z.Records {
-		if rr.Header().Rrtype == dns.TypeSOA {
-			soas++
-		}
-	}
 	switch {
-	case soas == 0:
+	case c.soas == 0:
 		c.add(c.z.Origin, dns.TypeSOA, "no SOA record")
-	case soas > 1:
-		c.add(c.z.Origin, dns.TypeSOA, "%d SOA records, there must be one", soas)
+	case c.soas > 1:
+		c.add(c.z.Origin, dns.TypeSOA, "%d SOA records, there must be one", c.soas)
 	}
-	if apex := c.names[c.origin]; apex == nil || apex.types[dns.TypeNS] == 0 {
+	if apex := c.lookup(c.origin); apex == nil || apex.ns == 0 {
 		c.add(c.z.Origin, dns.TypeNS, "no NS records at the origin")
 	}
 }
@@ -139,14 +192,13 @@ func (c *checker) checkRecord(rr dns.RR, key string) {
 	}
 
 	for _, p := range nameFields(rr) {
-		target := nameKey(*p)
+		target := quickKey(*p)
 		if hint, ok := c.doubled(*p, target); ok {
 			c.add(h.Name, h.Rrtype, "%s", hint)
 			continue // the glue check below would only repeat this
 		}
 		if _, ok := rr.(*dns.NS); ok && strings.HasPrefix(target, c.origin) {
-			info := c.names[target]
-			if info == nil || info.types[dns.TypeA]+info.types[dns.TypeAAAA] == 0 {
+			if o := c.lookup(target); o == nil || o.addrs == 0 {
 				c.add(h.Name, h.Rrtype, "name server %s has no A or AAAA record in the zone", *p)
 			}
 		}
@@ -164,74 +216,153 @@ func (c *checker) doubled(name, key string) (string, bool) {
 	return fmt.Sprintf("%s ends in the origin twice: did you forget the trailing dot in %s?", name, meant), true
 }
 
-func (c *checker) checkName(key string, info *nameInfo) {
-	cnames := info.types[dns.TypeCNAME]
-	if cnames == 0 {
+func (c *checker) checkName(o *owner) {
+	if o.cnames == 0 {
 		return
 	}
-	if key == c.origin {
-		c.add(info.name, dns.TypeCNAME, "CNAME at the origin")
+	if o.key == c.origin {
+		c.add(c.nameText(o), dns.TypeCNAME, "CNAME at the origin")
 	}
-	if cnames > 1 {
-		c.add(info.name, dns.TypeCNAME, "%d CNAME records at one name", cnames)
+	if o.cnames > 1 {
+		c.add(c.nameText(o), dns.TypeCNAME, "%d CNAME records at one name", o.cnames)
 	}
-	var others []string
-	for t := range info.types {
-		if t != dns.TypeCNAME && t != dns.TypeRRSIG && t != dns.TypeNSEC {
-			others = append(others, dns.Type(t).String())
+	var types []uint16
+	for i := o.first; i >= 0; i = c.next[i] {
+		t := c.z.Records[i].Header().Rrtype
+		if t != dns.TypeCNAME && t != dns.TypeRRSIG && t != dns.TypeNSEC && !slices.Contains(types, t) {
+			types = append(types, t)
 		}
 	}
-	if len(others) > 0 {
+	if len(types) > 0 {
+		others := make([]string, len(types))
+		for i, t := range types {
+			others[i] = dns.Type(t).String()
+		}
 		slices.Sort(others)
-		c.add(info.name, dns.TypeCNAME, "CNAME beside other data (%s)", strings.Join(others, ", "))
+		c.add(c.nameText(o), dns.TypeCNAME, "CNAME beside other data (%s)", strings.Join(others, ", "))
 	}
 }
 
+// rrset is one RRset of a name, as checkRRsets gathers them.
+type rrset struct {
+	setKey
+	first    int32  // its first record
+	min, max uint32 // TTLs
+	n        int32  // records
+}
+
 // checkRRsets flags RRsets whose TTLs differ and records given twice.
+// It looks at each name of more than one record, its RRsets gathered
+// through a scan of its records; the problems are then added in file
+// order, records given twice before TTLs.
 func (c *checker) checkRRsets() {
-	type rrset struct {
-		name                string // nameKey
-		class, typ, covered uint16 // covered: the type an RRSIG covers
+	type found struct {
+		at  int32 // the record given twice, or the RRset's first record
+		set rrset
 	}
-	type ttls struct {
-		name     string // as first written
-		min, max uint32
-		n        int // records in the RRset
-	}
-	sets := map[rrset]*ttls{}
-	var order []rrset
-	setOf := make([]rrset, len(c.z.Records))
-	for i, rr := range c.z.Records {
-		h := rr.Header()
-		set := rrset{name: c.keys[i], class: h.Class, typ: h.Rrtype}
-		if sig, ok := rr.(*dns.RRSIG); ok {
-			set.covered = sig.TypeCovered // an RRSIG has the TTL of the RRset it covers
-		}
-		setOf[i] = set
-		if t := sets[set]; t == nil {
-			sets[set] = &ttls{name: h.Name, min: h.Ttl, max: h.Ttl, n: 1}
-			order = append(order, set)
-		} else {
-			t.min, t.max = min(t.min, h.Ttl), max(t.max, h.Ttl)
-			t.n++
-		}
-	}
-	// A record can only repeat within its RRset: most RRsets hold one
-	// record, and their records need no key.
-	records := map[string]bool{}
-	for i, rr := range c.z.Records {
-		if sets[setOf[i]].n < 2 {
+	var twice, ttls []found
+	var (
+		sets    rrsets          // of one name
+		setOf   []int           // each record's RRset in sets, in the name's order
+		records map[string]bool // recordKey of records in RRsets of more than one
+	)
+	for _, o := range c.names {
+		if o.records < 2 {
 			continue
 		}
-		key := recordKey(rr)
-		if records[key] {
-			c.add(rr.Header().Name, rr.Header().Rrtype, "record given twice (%s)", rdataText(rr, nil))
+		sets.reset()
+		setOf = setOf[:0]
+		for i := o.first; i >= 0; i = c.next[i] {
+			setOf = append(setOf, sets.add(c.z.Records[i], i))
 		}
-		records[key] = true
-	}
-	for _, set := range order {
-		if t := sets[set]; t.min != t.max {
-			c.add(t.name, set.typ, "records of one RRset with different TTLs, from %d to %d", t.min, t.max)
+		for _, s := range sets.list {
+			if s.min != s.max {
+				ttls = append(ttls, found{at: s.first, set: s})
+			}
+		}
+		// A record can only repeat within its RRset: most RRsets hold
+		// one record, and their records need no key.
+		j := 0
+		for i := o.first; i >= 0; i, j = c.next[i], j+1 {
+			if sets.list[setOf[j]].n < 2 {
+				continue
+			}
+			if records == nil {
+				records = map[string]bool{}
+			}
+			key := recordKey(c.z.Records[i])
+			if records[key] {
+				twice = append(twice, found{at: i})
+			}
+			records[key] = true
 		}
 	}
+	slices.SortFunc(twice, func(a, b found) int { return int(a.at - b.at) })
+	for _, f := range twice {
+		rr := c.z.Records[f.at]
+		c.add(rr.Header().Name, rr.Header().Rrtype, "record given twice (%s)", rdataText(rr, nil))
+	}
+	slices.SortFunc(ttls, func(a, b found) int { return int(a.at - b.at) })
+	for _, f := range ttls {
+		c.add(c.z.Records[f.at].Header().Name, f.set.typ, "records of one RRset with different TTLs, from %d to %d", f.set.min, f.set.max)
+	}
+}
+
+// rrsets are the RRsets of one name. Most names have a few: they are
+// found by a linear search, and through a map only for a name of many.
+type rrsets struct {
+	list  []rrset
+	index map[setKey]int // nil until list is long
+}
+
+// setKey tells RRsets of one name apart; covered is the type an RRSIG covers.
+type setKey struct{ class, typ, covered uint16 }
+
+// manySets is where rrsets starts a map.
+const manySets = 16
+
+func (ss *rrsets) reset() {
+	ss.list = ss.list[:0]
+	ss.index = nil // a map once grown would be slow to clear for every name
+}
+
+// add adds record i, rr, to its RRset, starting one if needed, and
+// returns the RRset's position in list.
+func (ss *rrsets) add(rr dns.RR, i int32) int {
+	h := rr.Header()
+	k := setKey{class: h.Class, typ: h.Rrtype}
+	if sig, ok := rr.(*dns.RRSIG); ok {
+		k.covered = sig.TypeCovered // an RRSIG has the TTL of the RRset it covers
+	}
+	at := -1
+	if ss.index != nil {
+		if j, ok := ss.index[k]; ok {
+			at = j
+		}
+	} else {
+		for j := range ss.list {
+			if ss.list[j].setKey == k {
+				at = j
+				break
+			}
+		}
+	}
+	if at >= 0 {
+		s := &ss.list[at]
+		s.min, s.max = min(s.min, h.Ttl), max(s.max, h.Ttl)
+		s.n++
+		return at
+	}
+	ss.list = append(ss.list, rrset{setKey: k, first: i, min: h.Ttl, max: h.Ttl, n: 1})
+	at = len(ss.list) - 1
+	switch {
+	case ss.index != nil:
+		ss.index[k] = at
+	case len(ss.list) > manySets:
+		ss.index = make(map[setKey]int, 2*len(ss.list))
+		for j, s := range ss.list {
+			ss.index[s.setKey] = j
+		}
+	}
+	return at
 }

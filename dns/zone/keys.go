@@ -1,0 +1,65 @@
+package zone
+
+// quickKey returns nameKey(name), quickly for the names most zones are made
+// of: labels of printable ASCII without escapes. Others go to nameKey,
+// which encodes the name to read its labels.
+func quickKey(name string) string {
+	if key, ok := plainKey(name); ok {
+		return key
+	}
+	return nameKey(name)
+}
+
+// plainKey builds nameKey's key straight from the text of a plain name:
+// one or more labels of 1 to 63 printable ASCII octets other than '\' and
+// '.', each ended by a dot (the last one's may be left out), short enough
+// for the wire. ok is false for any other name.
+func plainKey(name string) (key string, ok bool) {
+	n := len(name)
+	if n > 0 && name[n-1] == '.' {
+		n--
+	}
+	// n+2 octets on the wire: a length octet per label instead of its dot,
+	// and the root's; nameKey encodes into 256.
+	if n == 0 || n+2 > 255 {
+		return "", false
+	}
+	label := 0
+	for i := 0; i < n; i++ {
+		c := name[i]
+		switch {
+		case c == '.':
+			if label == 0 {
+				return "", false
+			}
+			label = 0
+		case c <= ' ' || c > '~' || c == '\\':
+			return "", false
+		default:
+			label++
+			if label > 63 {
+				return "", false
+			}
+		}
+	}
+	if label == 0 {
+		return "", false
+	}
+	// labels right to left, lower-cased, each ended by 0x00
+	b := make([]byte, 0, n+1)
+	end := n
+	for i := n - 1; i >= -1; i-- {
+		if i >= 0 && name[i] != '.' {
+			continue
+		}
+		for _, c := range []byte(name[i+1 : end]) {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+		}
+		b = append(b, 0)
+		end = i
+	}
+	return string(b), true
+}
