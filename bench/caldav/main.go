@@ -2,7 +2,8 @@
 // in one run, on the same calendar of generated events, and prints one
 // table: PUTs per second, a one-month time-range calendar-query, a
 // calendar-multiget of 100 events, an incremental sync after 10 changes,
-// and resident memory. Each server gets the same calendar preloaded into
+// and resident memory (VmRSS) a second after the server first answers and
+// at once after the last PUT. Each server gets the same calendar preloaded into
 // its own storage (a git repository for caldav and Xandikos, Radicale's
 // folder layout), so loading is not timed.
 //
@@ -34,6 +35,7 @@ type options struct {
 	events, puts, reps int
 	goTool, work       string
 	servers            string
+	cmd, pprof         string
 }
 
 func main() {
@@ -43,6 +45,8 @@ func main() {
 	flag.IntVar(&o.reps, "reps", 5, "repetitions of each query timing; the median is reported")
 	flag.StringVar(&o.goTool, "go", "go", "go command used to build cmd/caldav")
 	flag.StringVar(&o.servers, "servers", "caldav,radicale,xandikos", "the servers to measure")
+	flag.StringVar(&o.cmd, "cmd", "./cmd/caldav", "package of the caldav command to build")
+	flag.StringVar(&o.pprof, "pprof", "", "with a -cmd that serves net/http/pprof on $PPROF_ADDR: that address; a CPU profile of the PUTs and a heap profile at the end are written to the current folder")
 	flag.StringVar(&o.work, "work", "", "folder for the servers' storage (empty: a temporary one, removed at the end)")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -78,7 +82,7 @@ func run(o options) error {
 	}
 	load := loadAvg()
 	bin := filepath.Join(work, "caldav")
-	build := exec.Command(o.goTool, "build", "-trimpath", "-o", bin, "./cmd/caldav")
+	build := exec.Command(o.goTool, "build", "-trimpath", "-o", bin, o.cmd)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("build: %v\n%s", err, out)
@@ -326,7 +330,15 @@ var responseRE = regexp.MustCompile(`<(?:[A-Za-z0-9]+:)?response[ >]`)
 func measure(s *server, o options) (figures, error) {
 	var f figures
 	var err error
+	// After a second: a server may let go of what starting took (caldav
+	// frees the 19 MiB of its first argon2id login in the background).
+	time.Sleep(time.Second)
 	f.rssStart = rss(s.cmd.Process.Pid)
+	if o.pprof != "" && s.name == "caldav" {
+		if err := profile(o.pprof, "heap", "heap-start.pprof"); err != nil {
+			return f, err
+		}
+	}
 	f.query, err = timed(o.reps, func() error {
 		code, body, err := request("REPORT", s.calendar, queryBody, "Depth", "1")
 		if err != nil || code != http.StatusMultiStatus {
@@ -398,6 +410,12 @@ func measure(s *server, o options) (figures, error) {
 	}
 	slices.Sort(syncs)
 	f.syncTime = syncs[len(syncs)/2]
+	var cpu chan error
+	if o.pprof != "" && s.name == "caldav" {
+		cpu = make(chan error, 1)
+		secs := max(1, int(float64(o.puts)/5))
+		go func() { cpu <- profile(o.pprof, fmt.Sprintf("profile?seconds=%d", secs), "cpu.pprof") }()
+	}
 	t := time.Now()
 	for i := 0; i < o.puts; i++ {
 		n := o.events + i
@@ -408,7 +426,32 @@ func measure(s *server, o options) (figures, error) {
 	}
 	f.putRate = float64(o.puts) / time.Since(t).Seconds()
 	f.rss = rss(s.cmd.Process.Pid)
+	if cpu != nil {
+		if err := <-cpu; err != nil {
+			return f, err
+		}
+		if err := profile(o.pprof, "heap?gc=1", "heap.pprof"); err != nil {
+			return f, err
+		}
+		if err := profile(o.pprof, "heap?debug=1", "heap.txt"); err != nil {
+			return f, err
+		}
+	}
 	return f, nil
+}
+
+// profile saves what the server's net/http/pprof serves at path.
+func profile(addr, path, file string) error {
+	resp, err := http.Get("http://" + addr + "/debug/pprof/" + path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("pprof %s: %d %v", path, resp.StatusCode, err)
+	}
+	return os.WriteFile(file, b, 0o644)
 }
 
 func freePort() (int, error) {

@@ -30,8 +30,7 @@ type objectStore struct {
 	// it never changes once a file is compressed with it.
 	dict, seed []byte
 	seeds      int
-	zmu        sync.Mutex
-	zw         *flate.Writer // with dict; dropped by idle
+	pending    []plumbing.Hash // files stored whole, to compress (idle)
 }
 
 // form is how an object's content is kept.
@@ -105,61 +104,85 @@ func (s *objectStore) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash,
 		return h, nil
 	}
 	st := stored{typ: o.Type(), size: uint32(len(data)), data: data}
-	if st.typ == plumbing.BlobObject && len(data) >= minDictFile && len(data) <= maxDictFile {
-		if z := s.squeeze(data); z != nil {
-			st.form, st.data = withDict, z
-		}
-	}
-	if st.form == whole && cap(data)-len(data) > 64 && cap(data)-len(data) > len(data)/8 {
+	if cap(data)-len(data) > 64 && cap(data)-len(data) > len(data)/8 {
 		st.data = append([]byte(nil), data...) // drop what append grew
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.objs[h]; !ok {
 		s.objs[h] = st
+		if st.typ == plumbing.BlobObject && len(data) >= minDictFile && len(data) <= maxDictFile {
+			s.pending = append(s.pending, h)
+		}
 	}
 	return h, nil
 }
 
-// idle drops the compressor: it holds about a megabyte of tables, worth
-// keeping through a clone or a fetch but not between writes.
-func (s *objectStore) idle() {
-	s.zmu.Lock()
-	s.zw = nil
-	s.zmu.Unlock()
-}
+// minSqueeze is how many files idle lets wait for compression: making a
+// compressor costs most of a megabyte, too much for each write's file.
+const minSqueeze = 64
 
-// squeeze compresses a file with the dictionary, or returns nil: while
-// the dictionary is still gathering files, or if it saves too little.
-func (s *objectStore) squeeze(data []byte) []byte {
+// idle compresses the files stored whole since the last time, if there
+// are at least min of them: after a fetch (min 0), or now and then
+// after writes.
+func (s *objectStore) idle(min int) {
 	s.mu.Lock()
-	dict := s.dict
-	if dict == nil {
-		if s.seeds < dictFiles && len(s.seed)+len(data) <= maxDict {
-			s.seed = append(s.seed, data...)
-			s.seeds++
+	pending := s.pending
+	if len(pending) < min || len(pending) == 0 {
+		s.mu.Unlock()
+		return
+	}
+	s.pending = nil
+	s.mu.Unlock()
+	var zw *flate.Writer // with the dictionary; about a megabyte
+	for _, h := range pending {
+		s.mu.RLock()
+		st := s.objs[h]
+		dict := s.dict
+		s.mu.RUnlock()
+		if st.form != whole {
+			continue
 		}
-		if s.seeds == dictFiles || len(s.seed)+minDictFile > maxDict {
-			s.dict, s.seed = s.seed, nil
+		if dict == nil {
+			s.seedDict(st.data)
+			continue // it stays whole
+		}
+		var b bytes.Buffer
+		if zw == nil {
+			zw, _ = flate.NewWriterDict(&b, 2, dict) // level 2: the fastest that takes a dictionary
+		} else {
+			zw.Reset(&b)
+		}
+		zw.Write(st.data)
+		zw.Close()
+		if b.Len() > len(st.data)*3/4 {
+			continue
+		}
+		z := append([]byte(nil), b.Bytes()...)
+		s.mu.Lock()
+		if cur := s.objs[h]; cur.form == whole {
+			cur.form, cur.data = withDict, z
+			s.objs[h] = cur
 		}
 		s.mu.Unlock()
-		return nil
 	}
-	s.mu.Unlock()
-	var b bytes.Buffer
-	s.zmu.Lock()
-	if s.zw == nil {
-		s.zw, _ = flate.NewWriterDict(&b, 2, dict) // level 2: the fastest that takes a dictionary
-	} else {
-		s.zw.Reset(&b)
+}
+
+// seedDict adds a file to the dictionary while it gathers them; the
+// dictionary is frozen once it has enough.
+func (s *objectStore) seedDict(data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dict != nil {
+		return
 	}
-	s.zw.Write(data)
-	s.zw.Close()
-	s.zmu.Unlock()
-	if b.Len() > len(data)*3/4 {
-		return nil
+	if s.seeds < dictFiles && len(s.seed)+len(data) <= maxDict {
+		s.seed = append(s.seed, data...)
+		s.seeds++
 	}
-	return append([]byte(nil), b.Bytes()...)
+	if s.seeds == dictFiles || len(s.seed)+minDictFile > maxDict {
+		s.dict, s.seed = s.seed, nil
+	}
 }
 
 // dictReaders recycles decompressors (about 40 KB each), which take

@@ -109,7 +109,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s.compact(plumbing.ZeroHash, head)
-	s.st.objs.idle()
+	s.st.objs.idle(0)
 	return s, nil
 }
 
@@ -364,7 +364,7 @@ func (s *Store) Refresh(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	defer s.unlock()
-	defer s.st.objs.idle()
+	defer s.st.objs.idle(minSqueeze)
 	remote, err := s.fetch(ctx)
 	if err != nil {
 		return false, err
@@ -388,7 +388,7 @@ func (s *Store) Batch(ctx context.Context, c kv.Commit, fn func(kv.Txn) error) (
 		return "", err
 	}
 	defer s.unlock()
-	defer s.st.objs.idle()
+	defer s.st.objs.idle(minSqueeze)
 	for attempt := 0; ; attempt++ {
 		base := s.head.Load()
 		t := newTxn(base)
