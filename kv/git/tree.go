@@ -188,23 +188,34 @@ func (o *objects) find(root plumbing.Hash, path string) (object.TreeEntry, bool,
 }
 
 // walk calls fn for every file below the tree h, with keys under prefix.
-func (o *objects) walk(h plumbing.Hash, prefix string, fn func(key string, e object.TreeEntry) error) error {
+func (o *objects) walk(h plumbing.Hash, prefix string, fn func(key string, file plumbing.Hash) error) error {
 	d, err := o.tree(h)
 	if err != nil {
 		return err
 	}
+	var b strings.Builder
 	for i := range d.len() {
-		e := d.entry(i)
-		key := join(prefix, e.Name)
-		switch {
-		case isDir(e):
-			if err := o.walk(e.Hash, key, fn); err != nil {
-				return err
-			}
-		case isFile(e):
-			if err := fn(key, e); err != nil {
-				return err
-			}
+		e := d.at(i)
+		if !e.dir && !isFileMode(e.mode) {
+			continue
+		}
+		// One allocation a key: a listing of a calendar makes 10,000.
+		name := d.raw[e.name:e.nameEnd]
+		if prefix != "" {
+			b.Grow(len(prefix) + 1 + len(name))
+			b.WriteString(prefix)
+			b.WriteByte('/')
+		}
+		b.Write(name)
+		key := b.String()
+		b = strings.Builder{}
+		if e.dir {
+			err = o.walk(e.hash(d.raw), key, fn)
+		} else {
+			err = fn(key, e.hash(d.raw))
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -216,12 +227,12 @@ func (o *objects) list(root plumbing.Hash, prefix string) ([]kv.Entry, error) {
 		return nil, err
 	}
 	var out []kv.Entry
-	err = o.walk(e.Hash, prefix, func(key string, e object.TreeEntry) error {
-		size, err := o.st.EncodedObjectSize(e.Hash)
+	err = o.walk(e.Hash, prefix, func(key string, h plumbing.Hash) error {
+		size, err := o.st.EncodedObjectSize(h)
 		if err != nil {
 			return err
 		}
-		out = append(out, kv.Entry{Key: key, Digest: e.Hash.String(), Size: size})
+		out = append(out, kv.Entry{Key: key, Digest: h.String(), Size: size})
 		return nil
 	})
 	// Git orders "a.b" before "a/c"; kv promises plain key order.
@@ -388,7 +399,7 @@ func (o *objects) diff(a, b plumbing.Hash, prefix string, out *[]kv.Change) erro
 		return err
 	}
 	all := func(h plumbing.Hash, key string, op kv.Op) error {
-		return o.walk(h, key, func(k string, _ object.TreeEntry) error {
+		return o.walk(h, key, func(k string, _ plumbing.Hash) error {
 			*out = append(*out, kv.Change{Key: k, Op: op})
 			return nil
 		})
