@@ -10,40 +10,15 @@ func quickKey(name string) string {
 	return nameKey(name)
 }
 
-// plainKey builds nameKey's key straight from the text of a plain name:
-// one or more labels of 1 to 63 printable ASCII octets other than '\' and
-// '.', each ended by a dot (the last one's may be left out), short enough
-// for the wire. ok is false for any other name.
+// plainKey builds nameKey's key straight from the text of a name that
+// plainLabels accepts; ok is false for any other name.
 func plainKey(name string) (key string, ok bool) {
+	if !plainLabels(name) {
+		return "", false
+	}
 	n := len(name)
-	if n > 0 && name[n-1] == '.' {
+	if name[n-1] == '.' {
 		n--
-	}
-	// n+2 octets on the wire: a length octet per label instead of its dot,
-	// and the root's; nameKey encodes into 256.
-	if n == 0 || n+2 > 255 {
-		return "", false
-	}
-	label := 0
-	for i := 0; i < n; i++ {
-		c := name[i]
-		switch {
-		case c == '.':
-			if label == 0 {
-				return "", false
-			}
-			label = 0
-		case c <= ' ' || c > '~' || c == '\\':
-			return "", false
-		default:
-			label++
-			if label > 63 {
-				return "", false
-			}
-		}
-	}
-	if label == 0 {
-		return "", false
 	}
 	// labels right to left, lower-cased, each ended by 0x00
 	b := make([]byte, 0, n+1)
@@ -62,4 +37,38 @@ func plainKey(name string) (key string, ok bool) {
 		end = i
 	}
 	return string(b), true
+}
+
+// plainLabels reports whether name is one or more labels of 1 to 63
+// printable ASCII octets other than '\' and '.', each ended by a dot (the
+// last one's may be left out), short enough for the wire.
+func plainLabels(name string) bool {
+	n := len(name)
+	if n > 0 && name[n-1] == '.' {
+		n--
+	}
+	// n+2 octets on the wire: a length octet per label instead of its dot,
+	// and the root's; nameKey encodes into 256.
+	if n == 0 || n+2 > 255 {
+		return false
+	}
+	label := 0
+	for i := 0; i < n; i++ {
+		c := name[i]
+		switch {
+		case c == '.':
+			if label == 0 {
+				return false
+			}
+			label = 0
+		case c <= ' ' || c > '~' || c == '\\':
+			return false
+		default:
+			label++
+			if label > 63 {
+				return false
+			}
+		}
+	}
+	return label > 0
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -119,7 +120,7 @@ func badRecord(rr dns.RR, wire []byte) string {
 	switch {
 	case h.Name == "":
 		return "no owner name: a line starting with a blank repeats the previous owner, and there is none"
-	case !dns.IsFqdn(presentName(h.Name)):
+	case !ownerFqdn(h.Name):
 		// miekg miscounts escapes after bytes that are not ASCII: it takes
 		// "\xd1\xb6\\\." for a full name although its last dot is escaped.
 		return fmt.Sprintf("bad owner name %s", presentName(h.Name))
@@ -131,6 +132,15 @@ func badRecord(rr dns.RR, wire []byte) string {
 	if empty(rr) {
 		return fmt.Sprintf("%s record without data", t)
 	}
+	if plainRecord(rr) {
+		return ""
+	}
+	return wireProblem(rr, t, wire)
+}
+
+// wireProblem says why rr, of type t, does not survive encoding, decoding
+// and encoding again, or returns "". wire is room to encode rr in twice.
+func wireProblem(rr dns.RR, t dns.Type, wire []byte) string {
 	// miekg checks some data only when encoding it (base64, hex, lengths),
 	// and encodes some it cannot decode (an SOA from a short \# form).
 	first, second := wire[:len(wire)/2], wire[len(wire)/2:]
@@ -151,9 +161,127 @@ func badRecord(rr dns.RR, wire []byte) string {
 	return ""
 }
 
+// plainRecord reports whether rr surely survives the wire, which most
+// records of large zones do, so that badRecord need not encode it to know:
+// an address of the right length, or plain names and strings (no escapes,
+// see plainName) of the lengths the wire takes. Any other record is
+// encoded. rr has data (empty is false).
+func plainRecord(rr dns.RR) bool {
+	h := rr.Header()
+	if !plainName(h.Name) {
+		return false
+	}
+	switch rr := rr.(type) {
+	case *dns.A:
+		return h.Rrtype == dns.TypeA && rr.A.To4() != nil
+	case *dns.AAAA:
+		return h.Rrtype == dns.TypeAAAA && len(rr.AAAA) == net.IPv6len
+	case *dns.CNAME:
+		return h.Rrtype == dns.TypeCNAME && plainName(rr.Target)
+	case *dns.NS:
+		return h.Rrtype == dns.TypeNS && plainName(rr.Ns)
+	case *dns.PTR:
+		return h.Rrtype == dns.TypePTR && plainName(rr.Ptr)
+	case *dns.MX:
+		return h.Rrtype == dns.TypeMX && plainName(rr.Mx)
+	case *dns.TXT:
+		if h.Rrtype != dns.TypeTXT || len(rr.Txt) > 200 {
+			return false
+		}
+		for _, s := range rr.Txt {
+			if len(s) > 255 || strings.Contains(s, "\\") {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// plainName reports whether name is fully qualified and plain: labels that
+// the wire takes, of printable ASCII that needs no escape in miekg's text.
+func plainName(name string) bool {
+	return dns.IsFqdn(name) && plainText(name) && plainLabels(name)
+}
+
+// ownerFqdn reports whether an owner name ends in a dot as miekg prints
+// it. A name of plain octets is printed as it is, and most are plain.
+func ownerFqdn(name string) bool {
+	if plainText(name) {
+		return dns.IsFqdn(name)
+	}
+	return dns.IsFqdn(presentName(name))
+}
+
+// plainText reports whether miekg prints s, a name, as it is: it holds
+// only printable ASCII that needs no escape.
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case ' ', '\'', '@', ';', '(', ')', '"', '\\':
+			return false
+		default:
+			if c < ' ' || c > '~' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // empty reports whether rr has no data: miekg accepts such records, as in
 // an RFC 2136 UPDATE that deletes an RRset, leaving their fields zero.
+//
+// That is, whether its data prints as a record of its type with zero
+// fields does (emptyByText). For the common types the fields say so
+// without printing: the text of a name is empty only if the name is, or
+// is a dangling escape (left to emptyByText); an address prints only if
+// it is not nil; TXT strings print quotes, even an empty one.
 func empty(rr dns.RR) bool {
+	t := rr.Header().Rrtype
+	var name string // the one name a type below holds
+	switch rr := rr.(type) {
+	case *dns.A:
+		if t == dns.TypeA {
+			return rr.A == nil
+		}
+	case *dns.AAAA:
+		if t == dns.TypeAAAA {
+			return rr.AAAA == nil
+		}
+	case *dns.TXT:
+		if t == dns.TypeTXT {
+			return len(rr.Txt) == 0
+		}
+	case *dns.CNAME:
+		if t == dns.TypeCNAME {
+			name = rr.Target
+		}
+	case *dns.NS:
+		if t == dns.TypeNS {
+			name = rr.Ns
+		}
+	case *dns.PTR:
+		if t == dns.TypePTR {
+			name = rr.Ptr
+		}
+	case *dns.MX:
+		if t == dns.TypeMX {
+			if rr.Preference != 0 {
+				return false // "10 " is not "0 "
+			}
+			name = rr.Mx
+		}
+	}
+	if name != "" && !strings.Contains(name, "\\") {
+		return false
+	}
+	return emptyByText(rr)
+}
+
+// emptyByText is empty for any record: it compares the text of rr's data
+// with that of a record of its type without data.
+func emptyByText(rr dns.RR) bool {
 	t := rr.Header().Rrtype
 	zero, ok := emptyText.Load(t)
 	if !ok {
