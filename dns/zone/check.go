@@ -77,6 +77,7 @@ type checker struct {
 	names    []owner          // in file order
 	index    map[string]int32 // names' positions by nameKey
 	soas     int
+	buf      []byte // scratch for the keys of names in records' data
 	problems []Problem
 	seen     map[Problem]bool
 }
@@ -134,6 +135,20 @@ func newChecker(z *Zone) *checker {
 	return c
 }
 
+// hasPrefix is strings.HasPrefix for a key in a scratch buffer, without
+// copying it to a string.
+func hasPrefix(key []byte, prefix string) bool {
+	return len(key) >= len(prefix) && string(key[:len(prefix)]) == prefix
+}
+
+// lookupBytes is lookup for a key in a scratch buffer.
+func (c *checker) lookupBytes(key []byte) *owner {
+	if i, ok := c.index[string(key)]; ok {
+		return &c.names[i]
+	}
+	return nil
+}
+
 // nameText returns o's name as first written.
 func (c *checker) nameText(o *owner) string {
 	return c.z.Records[o.first].Header().Name
@@ -187,22 +202,48 @@ func (c *checker) checkRecord(rr dns.RR, key string) {
 	if h.Rrtype == dns.TypeSOA && key != c.origin {
 		c.add(h.Name, h.Rrtype, "SOA record not at the origin %s", c.z.Origin)
 	}
-	if n := dns.Len(rr); n > dns.MaxMsgSize {
-		c.add(h.Name, h.Rrtype, "record too long (%d octets)", n)
+	if !short(rr) {
+		if n := dns.Len(rr); n > dns.MaxMsgSize {
+			c.add(h.Name, h.Rrtype, "record too long (%d octets)", n)
+		}
 	}
 
 	for _, p := range nameFields(rr) {
-		target := quickKey(*p)
-		if hint, ok := c.doubled(*p, target); ok {
+		c.buf = appendKey(c.buf[:0], *p)
+		target := c.buf
+		if c.twice != "" && hasPrefix(target, c.twice) {
+			hint, _ := c.doubled(*p, string(target))
 			c.add(h.Name, h.Rrtype, "%s", hint)
 			continue // the glue check below would only repeat this
 		}
-		if _, ok := rr.(*dns.NS); ok && strings.HasPrefix(target, c.origin) {
-			if o := c.lookup(target); o == nil || o.addrs == 0 {
+		if _, ok := rr.(*dns.NS); ok && hasPrefix(target, c.origin) {
+			if o := c.lookupBytes(target); o == nil || o.addrs == 0 {
 				c.add(h.Name, h.Rrtype, "name server %s has no A or AAAA record in the zone", *p)
 			}
 		}
 	}
+}
+
+// short reports whether rr is surely short enough for the wire, without
+// computing its length: an address or a name beside an owner name, each
+// taking at most one octet more than its text, fit unless the names'
+// text is absurdly long.
+func short(rr dns.RR) bool {
+	n := len(rr.Header().Name)
+	switch rr := rr.(type) {
+	case *dns.A, *dns.AAAA:
+	case *dns.CNAME:
+		n += len(rr.Target)
+	case *dns.NS:
+		n += len(rr.Ns)
+	case *dns.PTR:
+		n += len(rr.Ptr)
+	case *dns.MX:
+		n += len(rr.Mx)
+	default:
+		return false
+	}
+	return n < dns.MaxMsgSize/2
 }
 
 // doubled reports whether name ends in the origin twice, as a name written

@@ -1,9 +1,12 @@
 package zone
 
 import (
+	"net"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/miekg/dns"
 )
 
 // Zones for comparing Check with checkReference are made of these owners
@@ -80,5 +83,24 @@ func TestCheckMatchesReference(t *testing.T) {
 		if got, want := Check(z), checkReference(z); !reflect.DeepEqual(got, want) {
 			t.Errorf("seed %d: Check:\n%v\ncheckReference:\n%v", seed, got, want)
 		}
+	}
+}
+
+// Names too long for the wire make records too long, whatever their type.
+func TestCheckLongNamesMatchReference(t *testing.T) {
+	long := strings.Repeat("a.", 20000) + "example.com."
+	z := mustParse(t, "example.com", base)
+	h := dns.RR_Header{Name: long, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 1}
+	z.Records = append(z.Records,
+		&dns.A{Hdr: h, A: net.IP{192, 0, 2, 1}},
+		&dns.CNAME{Hdr: dns.RR_Header{Name: "x.example.com.", Rrtype: dns.TypeCNAME, Class: dns.ClassINET}, Target: long + long},
+		&dns.MX{Hdr: h, Mx: long},
+	)
+	got, want := Check(z), checkReference(z)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Check:\n%v\ncheckReference:\n%v", got, want)
+	}
+	if len(got) == 0 {
+		t.Error("no problems")
 	}
 }

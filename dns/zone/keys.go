@@ -4,24 +4,33 @@ package zone
 // of: labels of printable ASCII without escapes. Others go to nameKey,
 // which encodes the name to read its labels.
 func quickKey(name string) string {
-	if key, ok := plainKey(name); ok {
-		return key
+	var buf [256]byte // a plain name's key is shorter
+	if key, ok := appendPlainKey(buf[:0], name); ok {
+		return string(key)
 	}
 	return nameKey(name)
 }
 
-// plainKey builds nameKey's key straight from the text of a name that
-// plainLabels accepts; ok is false for any other name.
-func plainKey(name string) (key string, ok bool) {
+// appendKey appends nameKey(name) to dst, without allocating for a plain
+// name when dst has room.
+func appendKey(dst []byte, name string) []byte {
+	if key, ok := appendPlainKey(dst, name); ok {
+		return key
+	}
+	return append(dst, nameKey(name)...)
+}
+
+// appendPlainKey appends nameKey's key for a name that plainLabels
+// accepts, built straight from its text; ok is false for any other name.
+func appendPlainKey(dst []byte, name string) (key []byte, ok bool) {
 	if !plainLabels(name) {
-		return "", false
+		return dst, false
 	}
 	n := len(name)
 	if name[n-1] == '.' {
 		n--
 	}
 	// labels right to left, lower-cased, each ended by 0x00
-	b := make([]byte, 0, n+1)
 	end := n
 	for i := n - 1; i >= -1; i-- {
 		if i >= 0 && name[i] != '.' {
@@ -31,12 +40,12 @@ func plainKey(name string) (key string, ok bool) {
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
 			}
-			b = append(b, c)
+			dst = append(dst, c)
 		}
-		b = append(b, 0)
+		dst = append(dst, 0)
 		end = i
 	}
-	return string(b), true
+	return dst, true
 }
 
 // plainLabels reports whether name is one or more labels of 1 to 63
