@@ -38,7 +38,20 @@ func prepare(src []byte) ([]byte, *ParseError) {
 	}
 	word, wordLine = []byte{}, 1
 
-	for _, c := range src {
+	for i := 0; i < len(src); i++ {
+		// Most lines hold no quote, escape, comment or parenthesis, and
+		// start with an owner or a blank: at such a line's start, in no
+		// quote, comment or parentheses, copy it whole.
+		if len(word) == 0 && word != nil && !quote && !escape && !comment && brace == 0 {
+			if n := plainLine(src[i:]); n > 0 {
+				out = append(out, src[i:i+n]...)
+				i += n - 1
+				line++
+				word, wordLine = []byte{}, line
+				continue
+			}
+		}
+		c := src[i]
 		if comment {
 			if c != '\n' {
 				continue
@@ -107,4 +120,24 @@ func prepare(src []byte) ([]byte, *ParseError) {
 		}
 	}
 	return out, nil
+}
+
+// plainLine returns the length of the line src starts with, its newline
+// included, if prepare would copy it as it is and expect a directive on
+// the next: a line of none of ; " \ ( ) whose first octet is not $ or \r
+// (which a directive's word skips). It returns 0 for any other line, and
+// for the last if it has no newline.
+func plainLine(src []byte) int {
+	if len(src) == 0 || src[0] == '$' || src[0] == '\r' {
+		return 0
+	}
+	for i, c := range src {
+		switch c {
+		case '\n':
+			return i + 1
+		case ';', '"', '\\', '(', ')':
+			return 0
+		}
+	}
+	return 0
 }
