@@ -59,9 +59,11 @@ func Check(z *Zone) []Problem {
 // owner is what Check gathers about one owner name. A zone of a million
 // names has a million of them: they hold counts rather than a map of types,
 // and link their records through checker.next rather than a slice each.
+// Record positions are int32, half the memory: a zone of MaxSize holds
+// far fewer than 2^31 records.
 type owner struct {
 	key         string // nameKey
-	first, last int32  // the name's first and last record (as first written)
+	first, last int32  // the name's first record (whose owner text names it) and last
 	records     int32
 	cnames      int32
 	addrs       int32 // A and AAAA records
