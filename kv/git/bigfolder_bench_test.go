@@ -6,7 +6,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/quercus-dev/quercus/internal/peer"
 	"github.com/quercus-dev/quercus/kv"
@@ -44,15 +46,29 @@ func BenchmarkPutLargeFolder(b *testing.B) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	n := 0
+	var took []time.Duration
 	for b.Loop() {
 		n++
 		key := fmt.Sprintf("cal/new-%d.ics", n)
 		content := []byte(fmt.Sprintf("BEGIN:VCALENDAR\r\nUID:new-%d\r\nEND:VCALENDAR\r\n", n))
+		t := time.Now()
 		if _, err := s.Batch(ctx, msg, func(tx kv.Txn) error { return tx.Put(key, content) }); err != nil {
 			b.Fatal(err)
 		}
+		took = append(took, time.Since(t))
 	}
 	b.StopTimer()
+	// A push must not slow down as pushes accumulate in the remote: the
+	// median of the last tenth against the first.
+	if tenth := len(took) / 10; tenth > 0 {
+		median := func(ds []time.Duration) float64 {
+			ds = slices.Clone(ds)
+			slices.Sort(ds)
+			return float64(ds[len(ds)/2]) / float64(time.Millisecond)
+		}
+		b.ReportMetric(median(took[:tenth]), "ms-first-tenth")
+		b.ReportMetric(median(took[len(took)-tenth:]), "ms-last-tenth")
+	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(n), "heap-B/op")

@@ -57,6 +57,41 @@ func applyDelta(dst, base, d []byte) ([]byte, error) {
 	return dst, nil
 }
 
+// deltaRebuilds reports whether d rebuilds want from base, comparing as
+// it goes rather than building a copy.
+func deltaRebuilds(base, d, want []byte) bool {
+	size, k := binary.Uvarint(d)
+	if k <= 0 || size != uint64(len(want)) {
+		return false
+	}
+	for d = d[k:]; len(d) > 0; {
+		n, k := binary.Uvarint(d)
+		if k <= 0 {
+			return false
+		}
+		d = d[k:]
+		l := n >> 1
+		var part []byte
+		if n&1 == 1 {
+			if l > uint64(len(d)) {
+				return false
+			}
+			part, d = d[:l], d[l:]
+		} else {
+			off, k := binary.Uvarint(d)
+			if k <= 0 || off > uint64(len(base)) || l > uint64(len(base))-off {
+				return false
+			}
+			part, d = base[off:off+l], d[k:]
+		}
+		if uint64(len(want)) < l || !bytes.Equal(part, want[:l]) {
+			return false
+		}
+		want = want[l:]
+	}
+	return len(want) == 0
+}
+
 // treeDelta encodes the git tree old as a delta against the tree base.
 // Both list their entries in git's order, so one pass over the two finds
 // the entries they share, which the delta copies, and the rest of old,

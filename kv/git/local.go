@@ -178,7 +178,6 @@ func (s *casSession) unpack(pack io.ReadCloser) error {
 // unpackLoose stores each object of the pack as a loose object, streamed
 // from the pack to its file; only a delta and its base are held whole.
 func (s *casSession) unpackLoose(r io.Reader) error {
-	defer dropZlib()
 	sc := packfile.NewScanner(r)
 	_, n, err := sc.Header()
 	if err != nil {
@@ -247,8 +246,8 @@ func (s *casSession) undelta(sc *packfile.Scanner, oh *packfile.ObjectHeader, at
 }
 
 // writeLoose stores the object of type t and size that fill writes as a
-// loose object of the git directory dir, as git does, compressed for
-// speed, and returns its hash.
+// loose object of the git directory dir, as git does but uncompressed
+// (see storedWriter), and returns its hash.
 func writeLoose(dir string, t plumbing.ObjectType, size int64, fill func(io.Writer) error) (plumbing.Hash, error) {
 	objects := filepath.Join(dir, "objects")
 	f, err := os.CreateTemp(objects, "tmp_obj_")
@@ -257,8 +256,7 @@ func writeLoose(dir string, t plumbing.ObjectType, size int64, fill func(io.Writ
 	}
 	defer os.Remove(f.Name()) // after the rename, a no-op
 	bw := bufio.NewWriterSize(f, 32<<10)
-	zw := getZlib(bw)
-	defer putZlib(zw)
+	zw := newStoredWriter(bw)
 	sum := sha1.New()
 	w := io.MultiWriter(sum, zw)
 	fmt.Fprintf(w, "%s %d\x00", t, size)

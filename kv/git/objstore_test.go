@@ -203,3 +203,14 @@ func TestHistoryHeldCompactly(t *testing.T) {
 		t.Errorf("the first commit of 2000 files was stored loose")
 	}
 }
+
+func TestDeltaRebuilds(t *testing.T) {
+	old, base := tree("a", "b=1", "c"), tree("a", "b=2", "c")
+	d, _, _ := treeDelta(old, base)
+	if !deltaRebuilds(base, d, old) {
+		t.Error("deltaRebuilds(treeDelta(old, base)) = false")
+	}
+	if deltaRebuilds(base, d, base) || deltaRebuilds(base, d[:len(d)-1], old) {
+		t.Error("deltaRebuilds took a delta that does not rebuild its object")
+	}
+}

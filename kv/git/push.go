@@ -2,6 +2,7 @@ package git
 
 import (
 	"bufio"
+	"compress/zlib"
 	"context"
 	"crypto/sha1"
 	"encoding/binary"
@@ -95,7 +96,6 @@ func (s *Store) sendPack(ctx context.Context, commit, base plumbing.Hash) (err e
 	req.Packfile = pr
 	encoded := make(chan error, 1)
 	go func() {
-		defer dropZlib()
 		// A local remote reads the pack straight back: no compression.
 		err := writePack(pw, s.st.objs, hashes, ep.Protocol != "file")
 		pw.CloseWithError(err)
@@ -154,6 +154,7 @@ func writePack(w io.Writer, objs *objectStore, hs []plumbing.Hash, compress bool
 	bw := bufio.NewWriterSize(io.MultiWriter(w, sum), 64<<10)
 	hdr := []byte("PACK\x00\x00\x00\x02")
 	bw.Write(binary.BigEndian.AppendUint32(hdr, uint32(len(hs))))
+	var zw *zlib.Writer // made for a push over a network: a megabyte of tables
 	for _, h := range hs {
 		o, err := objs.EncodedObject(plumbing.AnyObject, h)
 		if err != nil {
@@ -175,11 +176,13 @@ func writePack(w io.Writer, objs *objectStore, hs []plumbing.Hash, compress bool
 			}
 			continue
 		}
-		zw := getZlib(bw)
+		if zw == nil {
+			zw, _ = zlib.NewWriterLevel(bw, zlib.BestSpeed)
+		} else {
+			zw.Reset(bw)
+		}
 		zw.Write(cont)
-		err = zw.Close()
-		putZlib(zw)
-		if err != nil {
+		if err := zw.Close(); err != nil {
 			return err
 		}
 	}

@@ -1,69 +1,87 @@
 package git
 
 import (
-	"compress/zlib"
 	"encoding/binary"
+	"hash"
 	"hash/adler32"
 	"io"
-	"sync"
 )
 
-// compressor is a zlib compressor shared by the loose objects of one
-// push and the packs sent over a network, made when wanted and dropped
-// by dropZlib when a push is done: each holds about a megabyte of tables,
-// too much to keep between pushes or to make for each object.
-var compressor struct {
-	sync.Mutex
-	w *zlib.Writer
+// storedWriter writes a zlib stream of stored (uncompressed) deflate
+// blocks, which every zlib reader takes. For the loose objects and packs
+// of a local remote it trades disk (until git gc packs them) for speed
+// and memory: a compressor costs most of a megabyte of tables, and
+// compressing the 450 KB tree of a large folder takes longer than the
+// rest of a push.
+type storedWriter struct {
+	w      io.Writer
+	sum    hash.Hash32
+	buf    []byte
+	header bool
+	err    error
 }
 
-// getZlib returns the compressor, reset to write to w; putZlib gives it
-// back.
-func getZlib(w io.Writer) *zlib.Writer {
-	compressor.Lock()
-	if compressor.w == nil {
-		compressor.w, _ = zlib.NewWriterLevel(w, zlib.BestSpeed)
-	} else {
-		compressor.w.Reset(w)
+const maxStoredBlock = 0xffff
+
+func newStoredWriter(w io.Writer) *storedWriter {
+	return &storedWriter{w: w, sum: adler32.New()}
+}
+
+func (s *storedWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 && s.err == nil {
+		if len(s.buf) == maxStoredBlock {
+			s.block(false)
+		}
+		k := min(len(p), maxStoredBlock-len(s.buf))
+		s.buf = append(s.buf, p[:k]...)
+		s.sum.Write(p[:k])
+		p = p[k:]
 	}
-	return compressor.w
+	if s.err != nil {
+		return 0, s.err
+	}
+	return n, nil
 }
 
-func putZlib(*zlib.Writer) { compressor.Unlock() }
-
-func dropZlib() {
-	compressor.Lock()
-	compressor.w = nil
-	compressor.Unlock()
+// block writes what is buffered as one block, the last if final.
+func (s *storedWriter) block(final bool) {
+	if s.err != nil {
+		return
+	}
+	if !s.header {
+		// CMF: deflate, 32 KB window; FLG: no dictionary, fastest, and
+		// check bits making CMF*256+FLG a multiple of 31.
+		_, s.err = s.w.Write([]byte{0x78, 0x01})
+		s.header = true
+	}
+	var hdr [5]byte
+	if final {
+		hdr[0] = 1 // BFINAL; BTYPE 00: stored
+	}
+	binary.LittleEndian.PutUint16(hdr[1:], uint16(len(s.buf)))
+	binary.LittleEndian.PutUint16(hdr[3:], ^uint16(len(s.buf)))
+	if s.err == nil {
+		_, s.err = s.w.Write(hdr[:])
+	}
+	if s.err == nil {
+		_, s.err = s.w.Write(s.buf)
+	}
+	s.buf = s.buf[:0]
 }
 
-// writeStored writes data as a zlib stream of stored (uncompressed)
-// deflate blocks, which every zlib reader takes: for a pack that a local
-// remote reads straight back, compressing is wasted work, and a
-// compressor's tables would cost more memory than the pack.
+// Close writes the last block and the checksum.
+func (s *storedWriter) Close() error {
+	s.block(true)
+	if s.err == nil {
+		_, s.err = s.w.Write(binary.BigEndian.AppendUint32(nil, s.sum.Sum32()))
+	}
+	return s.err
+}
+
+// writeStored writes data as a zlib stream of stored blocks.
 func writeStored(w io.Writer, data []byte) error {
-	// CMF: deflate, 32 KB window; FLG: no dictionary, fastest, and
-	// check bits making CMF*256+FLG a multiple of 31.
-	if _, err := w.Write([]byte{0x78, 0x01}); err != nil {
-		return err
-	}
-	sum := adler32.Checksum(data)
-	for first := true; first || len(data) > 0; first = false {
-		n := min(len(data), 0xffff)
-		var hdr [5]byte
-		if n == len(data) {
-			hdr[0] = 1 // BFINAL; BTYPE 00: stored
-		}
-		binary.LittleEndian.PutUint16(hdr[1:], uint16(n))
-		binary.LittleEndian.PutUint16(hdr[3:], ^uint16(n))
-		if _, err := w.Write(hdr[:]); err != nil {
-			return err
-		}
-		if _, err := w.Write(data[:n]); err != nil {
-			return err
-		}
-		data = data[n:]
-	}
-	_, err := w.Write(binary.BigEndian.AppendUint32(nil, sum))
-	return err
+	s := newStoredWriter(w)
+	s.Write(data)
+	return s.Close()
 }
