@@ -26,10 +26,10 @@ import (
 func main() {
 	// The heap is mostly the repository and the caches over it, which
 	// stay; a write or a query adds a few megabytes of garbage. Collecting
-	// at half the live heap rather than all of it keeps the process near
+	// when it has grown by 40% rather than 100% keeps the process near
 	// its live size (issue 6: resident memory). GOGC, if set, wins.
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
+		debug.SetGCPercent(40)
 	}
 	fs := flag.NewFlagSet("caldav", flag.ExitOnError)
 	var f service.Flags
