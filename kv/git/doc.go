@@ -2,6 +2,13 @@
 // service writes no files): Open clones, Refresh fetches, and every Batch
 // becomes one commit pushed before Batch returns.
 //
+// The history is held as git packs hold it: a tree replaced by a newer
+// commit's is kept as a delta against it, and files are compressed with
+// a dictionary of the first few, so a commit to a folder of 10,000 files
+// costs hundreds of bytes, not a copy of the folder's tree. A push sends
+// what its commits changed; a local remote (a path, file://) is served
+// in this process and keeps small pushes as loose objects, as git does.
+//
 // When a push is rejected because the remote moved, the store fetches and
 // runs the batch again on the new head, a bounded number of times. When
 // the remote cannot be reached, Batch fails and the view stays as it was.
