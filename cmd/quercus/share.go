@@ -13,7 +13,6 @@ import (
 	"github.com/quercus-dev/quercus/caldav/collmeta"
 	"github.com/quercus-dev/quercus/caldav/users"
 	"github.com/quercus-dev/quercus/kv"
-	kvgit "github.com/quercus-dev/quercus/kv/git"
 )
 
 const shareHelp = `A calendar of a CalDAV repository (as caldav serves it) is the folder
@@ -56,15 +55,13 @@ var shareListCommand = &command{
 }
 
 func shareSetup(fs *flag.FlagSet, op string) runFunc {
-	remote := fs.String("remote", "", "the calendar repository's git remote (required)")
-	sshKey := fs.String("ssh-key", "", "private key file for ssh remotes")
-	knownHosts := fs.String("ssh-known-hosts", "", "known_hosts file for ssh remotes")
+	repo := calendarRepoFlags(fs)
 	var write *bool
 	if op == "add" {
 		write = fs.Bool("write", false, "grant read-write access (default: read-only)")
 	}
 	return func(ctx context.Context, e *env, c *command, args []string) int {
-		if *remote == "" {
+		if *repo.remote == "" {
 			return e.usageError(c, "--remote is required")
 		}
 		var owner, cal string
@@ -97,11 +94,7 @@ func shareSetup(fs *flag.FlagSet, op string) runFunc {
 				return e.usageError(c, "bad name %q", n)
 			}
 		}
-		auth, err := kvgit.AuthFromEnv(*remote, kvgit.SSH{KeyFile: *sshKey, KnownHosts: *knownHosts}, e.getenv)
-		if err != nil {
-			return e.fail(c, "%v", err)
-		}
-		store, err := kvgit.Open(ctx, kvgit.Config{Remote: *remote, Auth: auth})
+		store, err := repo.open(ctx, e)
 		if err != nil {
 			return e.fail(c, "%v", err)
 		}

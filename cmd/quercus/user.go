@@ -46,10 +46,29 @@ var userRemoveCommand = &command{
 	setup:   func(fs *flag.FlagSet) runFunc { return userSetup(fs, "remove") },
 }
 
+// calendarRepo is the flags naming a calendar repository, which the
+// user and share commands edit.
+type calendarRepo struct{ remote, sshKey, knownHosts *string }
+
+func calendarRepoFlags(fs *flag.FlagSet) calendarRepo {
+	return calendarRepo{
+		remote:     fs.String("remote", "", "the calendar repository's git remote (required)"),
+		sshKey:     fs.String("ssh-key", "", "private key file for ssh remotes"),
+		knownHosts: fs.String("ssh-known-hosts", "", "known_hosts file for ssh remotes"),
+	}
+}
+
+// open opens the repository; the caller has checked that --remote is set.
+func (r calendarRepo) open(ctx context.Context, e *env) (*kvgit.Store, error) {
+	auth, err := kvgit.AuthFromEnv(*r.remote, kvgit.SSH{KeyFile: *r.sshKey, KnownHosts: *r.knownHosts}, e.getenv)
+	if err != nil {
+		return nil, err
+	}
+	return kvgit.Open(ctx, kvgit.Config{Remote: *r.remote, Auth: auth})
+}
+
 func userSetup(fs *flag.FlagSet, op string) runFunc {
-	remote := fs.String("remote", "", "the calendar repository's git remote (required)")
-	sshKey := fs.String("ssh-key", "", "private key file for ssh remotes")
-	knownHosts := fs.String("ssh-known-hosts", "", "known_hosts file for ssh remotes")
+	repo := calendarRepoFlags(fs)
 	var email, groups *string
 	if op == "add" {
 		email = fs.String("email", "", "the user's e-mail address (calendar-user-address-set)")
@@ -59,7 +78,7 @@ func userSetup(fs *flag.FlagSet, op string) runFunc {
 		if len(args) != 1 {
 			return e.usageError(c, "want one user NAME")
 		}
-		if *remote == "" {
+		if *repo.remote == "" {
 			return e.usageError(c, "--remote is required")
 		}
 		name := args[0]
@@ -70,11 +89,7 @@ func userSetup(fs *flag.FlagSet, op string) runFunc {
 		if password == "" && op != "remove" {
 			password, generated = rand.Text(), true
 		}
-		auth, err := kvgit.AuthFromEnv(*remote, kvgit.SSH{KeyFile: *sshKey, KnownHosts: *knownHosts}, e.getenv)
-		if err != nil {
-			return e.fail(c, "%v", err)
-		}
-		store, err := kvgit.Open(ctx, kvgit.Config{Remote: *remote, Auth: auth})
+		store, err := repo.open(ctx, e)
 		if err != nil {
 			return e.fail(c, "%v", err)
 		}
