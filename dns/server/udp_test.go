@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"net"
 	"os"
@@ -66,19 +65,8 @@ func TestFastConnDeadlines(t *testing.T) {
 // shutdown returns. Were it otherwise the test would hang.
 func TestBusyReaderLeavesRoom(t *testing.T) {
 	set := fastSet(t)
-	s, err := New(Config{Zones: func() *authority.Set { return set }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, ln, err := Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	served := make(chan struct{})
-	go func() { s.Serve(ctx, pc, ln); close(served) }()
-	addr := pc.LocalAddr().String()
+	// serveOn's cleanup shuts the server down and waits for it.
+	addr := serveOn(t, Config{Zones: func() *authority.Set { return set }}, "127.0.0.1:0")
 
 	q := new(dns.Msg)
 	q.SetQuestion("www.example.com.", dns.TypeA)
@@ -125,8 +113,6 @@ func TestBusyReaderLeavesRoom(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	others("after a flood")
-	cancel()
-	<-served
 }
 
 // TestReadersGiveBackProcs: each batched reader may raise GOMAXPROCS to
