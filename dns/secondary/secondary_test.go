@@ -20,6 +20,7 @@ import (
 	"github.com/quercus-dev/quercus/dns/tsig"
 	"github.com/quercus-dev/quercus/dns/xfr"
 	"github.com/quercus-dev/quercus/internal/dnstest"
+	"github.com/quercus-dev/quercus/internal/zonetest"
 )
 
 // fakeClock is a clock that moves only when told. After reports on
@@ -96,7 +97,7 @@ www  A   192.0.2.%d
 
 func version(t testing.TB, serial int, extra string) *authority.Zone {
 	t.Helper()
-	return dnstest.Zone(t, "example.com.", fmt.Sprintf(zoneText, serial, serial, extra))
+	return zonetest.Zone(t, "example.com.", fmt.Sprintf(zoneText, serial, serial, extra))
 }
 
 // fakePrimary is our wire server with a journal; down makes it refuse

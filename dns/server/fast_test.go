@@ -17,6 +17,7 @@ import (
 	"github.com/quercus-dev/quercus/bench/dns/workload"
 	"github.com/quercus-dev/quercus/dns/authority"
 	"github.com/quercus-dev/quercus/dns/tsig"
+	"github.com/quercus-dev/quercus/internal/zonetest"
 )
 
 // fastZone has a bit of everything the lookup does differently: glue,
@@ -60,24 +61,7 @@ func fastSet(t testing.TB) *authority.Set {
 	for i := range 30 {
 		b.WriteString("big TXT \"" + strings.Repeat(string(rune('a'+i)), 60) + "\"\n")
 	}
-	return authority.NewSet(zoneOf(t, "example.com.", b.String()), zoneOf(t, "example.net.", fastZone2))
-}
-
-func zoneOf(t testing.TB, origin, src string) *authority.Zone {
-	t.Helper()
-	zp := dns.NewZoneParser(strings.NewReader(src), origin, "")
-	var rrs []dns.RR
-	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		rrs = append(rrs, rr)
-	}
-	if err := zp.Err(); err != nil {
-		t.Fatal(err)
-	}
-	z, err := authority.New(origin, rrs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return z
+	return authority.NewSet(zonetest.Zone(t, "example.com.", b.String()), zonetest.Zone(t, "example.net.", fastZone2))
 }
 
 func newTestServer(t testing.TB, set *authority.Set) *Server {
@@ -184,7 +168,7 @@ func TestFastPathEquivalence(t *testing.T) {
 		if err := workload.Zone(&zb, names); err != nil {
 			t.Fatal(err)
 		}
-		s := newTestServer(t, authority.NewSet(zoneOf(t, workload.Origin, zb.String())))
+		s := newTestServer(t, authority.NewSet(zonetest.Zone(t, workload.Origin, zb.String())))
 		fast := 0
 		qs := workload.Queries(names)
 		for _, q := range qs {
@@ -286,7 +270,7 @@ func TestFastPathZoneSwap(t *testing.T) {
 	}
 	pkt := variants(dns.Question{Name: "www.example.net.", Qtype: dns.TypeA, Qclass: dns.ClassINET}, rand.New(rand.NewPCG(3, 4)))[2]
 	first := bytes.Clone(mustFast(t, s, pkt))
-	set = authority.NewSet(zoneOf(t, "example.net.", strings.Replace(fastZone2, "198.51.100.1", "198.51.100.2", 1)))
+	set = authority.NewSet(zonetest.Zone(t, "example.net.", strings.Replace(fastZone2, "198.51.100.1", "198.51.100.2", 1)))
 	second := mustFast(t, s, pkt)
 	if bytes.Equal(first, second) || !bytes.Contains(second, []byte{198, 51, 100, 2}) {
 		t.Fatalf("after the swap the fast path answered %x", second)
@@ -373,7 +357,7 @@ func TestFastPathSteadyState(t *testing.T) {
 	if err := workload.Zone(&zb, names); err != nil {
 		t.Fatal(err)
 	}
-	s := newTestServer(t, authority.NewSet(zoneOf(t, workload.Origin, zb.String())))
+	s := newTestServer(t, authority.NewSet(zonetest.Zone(t, workload.Origin, zb.String())))
 	var pkts [][]byte
 	rnd := rand.New(rand.NewPCG(11, 12))
 	for _, q := range workload.Queries(names) {
@@ -480,7 +464,7 @@ func burst(t *testing.T, addr string, pkts [][]byte) map[int][]byte {
 // waits on a lock (there is none), every answer is one set's answer, and
 // the race detector sees no race.
 func TestFastPathConcurrentSwaps(t *testing.T) {
-	sets := []*authority.Set{fastSet(t), authority.NewSet(zoneOf(t, "example.net.", strings.Replace(fastZone2, "198.51.100.1", "198.51.100.2", 1)))}
+	sets := []*authority.Set{fastSet(t), authority.NewSet(zonetest.Zone(t, "example.net.", strings.Replace(fastZone2, "198.51.100.1", "198.51.100.2", 1)))}
 	var cur atomic.Pointer[authority.Set]
 	cur.Store(sets[0])
 	s, err := New(Config{Zones: cur.Load})

@@ -16,6 +16,7 @@ import (
 	"github.com/quercus-dev/quercus/dns/server"
 	"github.com/quercus-dev/quercus/dns/tsig"
 	"github.com/quercus-dev/quercus/internal/dnstest"
+	"github.com/quercus-dev/quercus/internal/zonetest"
 )
 
 const testZone = `$ORIGIN example.com.
@@ -63,7 +64,7 @@ func start(t *testing.T) *fixture {
 	xfr, _ := tsig.Generate("192.0.2.1.192.0.2.2._transfer.example.com.", dns.HmacSHA512, strings.NewReader(strings.Repeat("x", 64)))
 	many, _ := tsig.Generate("ops._update.many.test.", dns.HmacSHA384, strings.NewReader(strings.Repeat("m", 64)))
 	f := &fixture{keys: tsig.NewKeyring(upd, xfr, many), update: upd, transfer: xfr, notifies: make(chan string, 4), now: time.Now()}
-	set := authority.NewSet(dnstest.Zone(t, "example.com.", bigZone(t)), dnstest.Zone(t, "many.test.", manyZone(2000)))
+	set := authority.NewSet(zonetest.Zone(t, "example.com.", bigZone(t)), zonetest.Zone(t, "many.test.", manyZone(2000)))
 	f.addr = dnstest.Serve(t, server.Config{
 		Zones: func() *authority.Set { return set },
 		Keys:  func() *tsig.Keyring { return f.keys },
@@ -362,7 +363,7 @@ func TestTCPPipelining(t *testing.T) {
 
 // TestAXFROpen: with AXFROpen, transfers need no key.
 func TestAXFROpen(t *testing.T) {
-	set := authority.NewSet(dnstest.Zone(t, "example.com.", testZone))
+	set := authority.NewSet(zonetest.Zone(t, "example.com.", testZone))
 	addr := dnstest.Serve(t, server.Config{Zones: func() *authority.Set { return set }, AXFROpen: true})
 	rrs, err := dnstest.Transfer(addr, query("example.com.", dns.TypeAXFR), nil)
 	if err != nil {
@@ -422,7 +423,7 @@ func TestSignedTruncation(t *testing.T) {
 // TestExpiredZone: an expired zone answers SERVFAIL to queries and to
 // transfers, even open ones.
 func TestExpiredZone(t *testing.T) {
-	set := authority.NewSet(dnstest.Zone(t, "example.com.", testZone).Expire())
+	set := authority.NewSet(zonetest.Zone(t, "example.com.", testZone).Expire())
 	addr := dnstest.Serve(t, server.Config{Zones: func() *authority.Set { return set }, AXFROpen: true})
 	for _, qt := range []uint16{dns.TypeA, dns.TypeAXFR} {
 		c := &dns.Client{Net: "tcp"}
@@ -442,7 +443,7 @@ func TestExpiredZone(t *testing.T) {
 // TestNotifyFrom: an unsigned NOTIFY counts only from an address
 // NotifyFrom approves for the zone; the hook then gets a zero key.
 func TestNotifyFrom(t *testing.T) {
-	set := authority.NewSet(dnstest.Zone(t, "example.com.", testZone), dnstest.Zone(t, "example.net.", strings.ReplaceAll(testZone, "example.com.", "example.net.")))
+	set := authority.NewSet(zonetest.Zone(t, "example.com.", testZone), zonetest.Zone(t, "example.net.", strings.ReplaceAll(testZone, "example.com.", "example.net.")))
 	notifies := make(chan string, 4)
 	addr := dnstest.Serve(t, server.Config{
 		Zones: func() *authority.Set { return set },

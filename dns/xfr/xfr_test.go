@@ -17,6 +17,7 @@ import (
 	"github.com/quercus-dev/quercus/dns/tsig"
 	"github.com/quercus-dev/quercus/dns/xfr"
 	"github.com/quercus-dev/quercus/internal/dnstest"
+	"github.com/quercus-dev/quercus/internal/zonetest"
 )
 
 var ctx = context.Background()
@@ -29,7 +30,7 @@ func version(t testing.TB, serial, n int) *authority.Zone {
 	for i := range n {
 		fmt.Fprintf(&b, "host%d A 192.0.2.%d\n", i, i%250)
 	}
-	return dnstest.Zone(t, "example.com.", b.String())
+	return zonetest.Zone(t, "example.com.", b.String())
 }
 
 func texts(rrs []dns.RR) []string {

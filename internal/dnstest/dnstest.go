@@ -2,13 +2,11 @@ package dnstest
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/quercus-dev/quercus/dns/authority"
 	"github.com/quercus-dev/quercus/dns/server"
 )
 
@@ -75,23 +73,4 @@ func Metric(t testing.TB, reg *prometheus.Registry, name, label, value string) f
 	}
 	t.Fatalf("no series %s{%s=%q}", name, label, value)
 	return 0
-}
-
-// Zone parses zone-file text into an indexed zone at origin, failing the
-// test on any error.
-func Zone(t testing.TB, origin, src string) *authority.Zone {
-	t.Helper()
-	zp := dns.NewZoneParser(strings.NewReader(src), origin, "")
-	var rrs []dns.RR
-	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		rrs = append(rrs, rr)
-	}
-	if err := zp.Err(); err != nil {
-		t.Fatal(err)
-	}
-	z, err := authority.New(origin, rrs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return z
 }
