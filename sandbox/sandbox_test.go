@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/quercus-dev/quercus/internal/sandboxtest"
 	"github.com/quercus-dev/quercus/sandbox"
 )
 
@@ -62,13 +63,13 @@ func try(name, dir string) string {
 	switch name {
 	case "open":
 		_, err := os.Open("/etc/hostname")
-		return fmt.Sprintf("open: %v", errno(err))
+		return fmt.Sprintf("open: %v", sandboxtest.Errno(err))
 	case "open-inside":
 		if err := os.WriteFile(filepath.Join(dir, "f"), []byte("x"), 0o644); err != nil {
 			return fmt.Sprintf("write inside: %v", err)
 		}
 		_, err := os.Open("/etc/hostname")
-		return fmt.Sprintf("write inside: ok; open outside: %v", errno(err))
+		return fmt.Sprintf("write inside: ok; open outside: %v", sandboxtest.Errno(err))
 	case "exec":
 		err := syscall.Exec("/bin/true", []string{"true"}, nil)
 		return fmt.Sprintf("execve: %v", err)
@@ -79,13 +80,13 @@ func try(name, dir string) string {
 		return fmt.Sprintf("spawn: %v", err)
 	case "os/exec":
 		err := exec.Command("/bin/true").Run()
-		return fmt.Sprintf("os/exec: %v", errno(err))
+		return fmt.Sprintf("os/exec: %v", sandboxtest.Errno(err))
 	case "unix":
 		_, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
-		return fmt.Sprintf("unix socket: %v", errno(err))
+		return fmt.Sprintf("unix socket: %v", sandboxtest.Errno(err))
 	case "packet":
 		_, err := syscall.Socket(syscall.AF_PACKET, syscall.SOCK_RAW, 0)
-		return fmt.Sprintf("packet socket: %v", errno(err))
+		return fmt.Sprintf("packet socket: %v", sandboxtest.Errno(err))
 	case "tcp":
 		c, err := net.Dial("tcp", os.Getenv("QUERCUS_SANDBOX_ADDR"))
 		if err != nil {
@@ -93,21 +94,9 @@ func try(name, dir string) string {
 		}
 		c.Close()
 		_, err = net.Dial("tcp", os.Getenv("QUERCUS_SANDBOX_OTHER"))
-		return fmt.Sprintf("dial allowed port: ok; dial other port: %v", errno(err))
+		return fmt.Sprintf("dial allowed port: ok; dial other port: %v", sandboxtest.Errno(err))
 	}
 	return "unknown case " + name
-}
-
-// errno names the system error under err, so the output is stable.
-func errno(err error) string {
-	var e syscall.Errno
-	if errors.As(err, &e) {
-		return e.Error()
-	}
-	if err == nil {
-		return "ok"
-	}
-	return err.Error()
 }
 
 // run starts a child for one case and returns its stdout, stderr and

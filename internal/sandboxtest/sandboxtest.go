@@ -72,32 +72,34 @@ func try(name string) string {
 		return "ready"
 	case "open":
 		_, err := os.Open("/etc/hostname")
-		return "open: " + errno(err)
+		return "open: " + Errno(err)
 	case "exec":
-		return "execve: " + errno(syscall.Exec("/bin/true", []string{"true"}, nil))
+		return "execve: " + Errno(syscall.Exec("/bin/true", []string{"true"}, nil))
 	case "spawn":
 		// As os/exec would, but without the /dev/null it opens first.
 		_, err := os.StartProcess("/bin/true", []string{"true"}, &os.ProcAttr{Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}})
-		return "spawn: " + errno(err)
+		return "spawn: " + Errno(err)
 	case "os/exec":
-		return "os/exec: " + errno(exec.Command("/bin/true").Run())
+		return "os/exec: " + Errno(exec.Command("/bin/true").Run())
 	case "unix":
 		_, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_DGRAM, 0)
-		return "unix socket: " + errno(err)
+		return "unix socket: " + Errno(err)
 	case "netlink":
 		_, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_RAW, 0)
-		return "netlink socket: " + errno(err)
+		return "netlink socket: " + Errno(err)
 	case "packet":
 		_, err := syscall.Socket(syscall.AF_PACKET, syscall.SOCK_RAW, 0)
-		return "packet socket: " + errno(err)
+		return "packet socket: " + Errno(err)
 	case "tcp":
 		_, err := net.Dial("tcp", os.Getenv("QUERCUS_SANDBOX_TCP"))
-		return "dial another TCP port: " + errno(err)
+		return "dial another TCP port: " + Errno(err)
 	}
 	return "unknown probe " + name
 }
 
-func errno(err error) string {
+// Errno names the system error under err ("ok" for none), so that a
+// probe's output is the same from one machine to the next.
+func Errno(err error) string {
 	var e syscall.Errno
 	if errors.As(err, &e) {
 		return e.Error()
