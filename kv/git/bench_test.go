@@ -76,9 +76,9 @@ func BenchmarkBatchRoundTrip(b *testing.B) {
 		benchBatches(b, remote, g.auth(b, remote))
 	})
 	b.Run("ssh", func(b *testing.B) {
-		d := startSSHD(b)
-		remote := d.url(initBare(b, filepath.Join(b.TempDir(), "remote.git")))
-		benchBatches(b, remote, d.auth(b, remote, d.knownHosts))
+		d := peer.StartSSHD(b)
+		remote := d.URL(initBare(b, filepath.Join(b.TempDir(), "remote.git")))
+		benchBatches(b, remote, sshAuth(b, d, remote, d.KnownHosts))
 	})
 }
 

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -219,108 +218,12 @@ func hangUp(w http.ResponseWriter) {
 	conn.Close()
 }
 
-// sshd is a throwaway OpenSSH server that lets root in with one key.
-type sshd struct {
-	port       int
-	dir        string
-	key        string // the client's private key
-	knownHosts string // pins the server's ed25519 host key
-}
-
-// startSSHD runs /usr/sbin/sshd on a free loopback port. Extra host key
-// types (e.g. "ecdsa") are added to the ed25519 one.
-func startSSHD(t testing.TB, extraHostKeys ...string) *sshd {
+// sshAuth builds the store's authentication to d as a service does.
+func sshAuth(t testing.TB, d peer.SSHD, remote, knownHosts string) transport.AuthMethod {
 	t.Helper()
-	paths := peer.Require(t, "git", "sshd", "ssh-keygen")
-	sshdPath, keygen := paths[1], paths[2]
-	// sshd refuses to start without its privilege separation folder.
-	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	d := &sshd{port: peer.FreePort(t), dir: t.TempDir()}
-	genKey := func(name, typ string) string {
-		f := filepath.Join(d.dir, name)
-		peer.Run(t, "", keygen, "-q", "-t", typ, "-N", "", "-C", name, "-f", f)
-		return f
-	}
-	hostKeys := []string{genKey("host_ed25519", "ed25519")}
-	for _, typ := range extraHostKeys {
-		hostKeys = append(hostKeys, genKey("host_"+typ, typ))
-	}
-	d.key = genKey("client", "ed25519")
-	authorized := filepath.Join(d.dir, "authorized_keys")
-	copyFile(t, d.key+".pub", authorized)
-	d.knownHosts = d.knownHostsFor(t, "known_hosts", hostKeys[0]+".pub")
-
-	var conf strings.Builder
-	fmt.Fprintf(&conf, "ListenAddress 127.0.0.1\nPort %d\n", d.port)
-	for _, k := range hostKeys {
-		fmt.Fprintf(&conf, "HostKey %s\n", k)
-	}
-	fmt.Fprintf(&conf, `AuthorizedKeysFile %s
-PidFile %s
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-UsePAM no
-StrictModes no
-MaxStartups 100
-LogLevel VERBOSE
-SetEnv SHLVL=1
-`, authorized, filepath.Join(d.dir, "sshd.pid"))
-	// SetEnv SHLVL=1: bash sources ~/.bashrc for commands run by sshd only
-	// at shell level 1, and a developer's .bashrc (pyenv init, say) can add
-	// half a second to every git operation.
-	config := filepath.Join(d.dir, "sshd_config")
-	if err := os.WriteFile(config, []byte(conf.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	peer.Run(t, "", sshdPath, "-t", "-f", config) // a clear error for a bad config
-	// sshd re-executes itself, so it needs its absolute path.
-	peer.Start(t, sshdPath, "-D", "-e", "-f", config)
-	peer.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", d.port), 10*time.Second)
-	return d
-}
-
-// knownHostsFor writes a known_hosts file that pins pubFile for the
-// server's address.
-func (d *sshd) knownHostsFor(t testing.TB, name, pubFile string) string {
-	t.Helper()
-	pub, err := os.ReadFile(pubFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := filepath.Join(d.dir, name)
-	line := fmt.Sprintf("[127.0.0.1]:%d %s", d.port, pub)
-	if err := os.WriteFile(f, []byte(line), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-// url is the ssh:// remote for the repository at the absolute path bare.
-func (d *sshd) url(bare string) string {
-	return fmt.Sprintf("ssh://root@127.0.0.1:%d%s", d.port, bare)
-}
-
-// auth builds the store's authentication as a service does.
-func (d *sshd) auth(t testing.TB, remote, knownHosts string) transport.AuthMethod {
-	t.Helper()
-	a, err := kvgit.AuthFromEnv(remote, kvgit.SSH{KeyFile: d.key, KnownHosts: knownHosts}, envOf(nil))
+	a, err := kvgit.AuthFromEnv(remote, kvgit.SSH{KeyFile: d.Key, KnownHosts: knownHosts}, envOf(nil))
 	if err != nil {
 		t.Fatalf("AuthFromEnv(%s): %v", remote, err)
 	}
 	return a
-}
-
-func copyFile(t testing.TB, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
 }

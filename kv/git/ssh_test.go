@@ -16,10 +16,10 @@ import (
 // TestConformanceSSH runs the suite against a real OpenSSH server; one
 // sshd serves a fresh repository per subtest.
 func TestConformanceSSH(t *testing.T) {
-	d := startSSHD(t)
+	d := peer.StartSSHD(t)
 	kvtest.Run(t, func(t *testing.T) kvtest.Opener {
-		remote := d.url(initBare(t, filepath.Join(t.TempDir(), "remote.git")))
-		auth := d.auth(t, remote, d.knownHosts)
+		remote := d.URL(initBare(t, filepath.Join(t.TempDir(), "remote.git")))
+		auth := sshAuth(t, d, remote, d.KnownHosts)
 		return func(t *testing.T) kv.Store { return openWith(t, remote, auth) }
 	})
 }
@@ -27,10 +27,10 @@ func TestConformanceSSH(t *testing.T) {
 // TestSSHRoundTrip: what a store pushes over ssh is what git holds, and a
 // second instance reads it back.
 func TestSSHRoundTrip(t *testing.T) {
-	d := startSSHD(t)
+	d := peer.StartSSHD(t)
 	bare := initBare(t, filepath.Join(t.TempDir(), "zones.git"))
-	remote := d.url(bare)
-	auth := d.auth(t, remote, d.knownHosts)
+	remote := d.URL(bare)
+	auth := sshAuth(t, d, remote, d.KnownHosts)
 	s := openWith(t, remote, auth)
 	v := putFile(t, s, "example.org", "; zone over ssh\n")
 	if got := headOf(t, bare); got != v {
@@ -48,15 +48,15 @@ func TestSSHRoundTrip(t *testing.T) {
 // TestSSHHostKeyChecked: a server whose host key is not the pinned one is
 // refused, and without a known_hosts file there is no ssh auth at all.
 func TestSSHHostKeyChecked(t *testing.T) {
-	d := startSSHD(t)
+	d := peer.StartSSHD(t)
 	bare := initBare(t, filepath.Join(t.TempDir(), "zones.git"))
-	remote := d.url(bare)
+	remote := d.URL(bare)
 
 	t.Run("WrongHostKey", func(t *testing.T) {
 		other := filepath.Join(t.TempDir(), "other")
 		peer.Run(t, "", "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other)
-		wrong := d.knownHostsFor(t, "known_hosts.wrong", other+".pub")
-		_, err := kvgit.Open(ctx, kvgit.Config{Remote: remote, Auth: d.auth(t, remote, wrong), Timeout: 20 * time.Second})
+		wrong := d.KnownHostsFor(t, other+".pub")
+		_, err := kvgit.Open(ctx, kvgit.Config{Remote: remote, Auth: sshAuth(t, d, remote, wrong), Timeout: 20 * time.Second})
 		if err == nil {
 			t.Fatal("Open succeeded against a server with an unpinned host key")
 		}
@@ -66,7 +66,7 @@ func TestSSHHostKeyChecked(t *testing.T) {
 	})
 	t.Run("NoKnownHosts", func(t *testing.T) {
 		missing := filepath.Join(t.TempDir(), "known_hosts")
-		_, err := kvgit.AuthFromEnv(remote, kvgit.SSH{KeyFile: d.key, KnownHosts: missing}, envOf(nil))
+		_, err := kvgit.AuthFromEnv(remote, kvgit.SSH{KeyFile: d.Key, KnownHosts: missing}, envOf(nil))
 		if err == nil || !strings.Contains(err.Error(), "known_hosts") {
 			t.Errorf("AuthFromEnv without known_hosts: %v, want an error", err)
 		}
@@ -74,7 +74,7 @@ func TestSSHHostKeyChecked(t *testing.T) {
 	t.Run("UnknownClientKey", func(t *testing.T) {
 		stranger := filepath.Join(t.TempDir(), "stranger")
 		peer.Run(t, "", "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", stranger)
-		auth, err := kvgit.AuthFromEnv(remote, kvgit.SSH{KeyFile: stranger, KnownHosts: d.knownHosts}, envOf(nil))
+		auth, err := kvgit.AuthFromEnv(remote, kvgit.SSH{KeyFile: stranger, KnownHosts: d.KnownHosts}, envOf(nil))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,9 +89,9 @@ func TestSSHHostKeyChecked(t *testing.T) {
 // that key type; a client that negotiates its own favourite type (ECDSA
 // comes before Ed25519 in x/crypto/ssh) sees a key it cannot check.
 func TestSSHPinnedEd25519WithOtherHostKeys(t *testing.T) {
-	d := startSSHD(t, "ecdsa")
+	d := peer.StartSSHD(t, "ecdsa")
 	bare := initBare(t, filepath.Join(t.TempDir(), "zones.git"))
-	remote := d.url(bare)
-	s := openWith(t, remote, d.auth(t, remote, d.knownHosts))
+	remote := d.URL(bare)
+	s := openWith(t, remote, sshAuth(t, d, remote, d.KnownHosts))
 	putFile(t, s, "a", "a")
 }
