@@ -20,17 +20,26 @@ import (
 )
 
 // importRepo creates a bare repository whose main branch holds files small
-// files in folders of 100, written by git fast-import: quick, and
-// independent of the code under test.
-func importRepo(b *testing.B, files int) string {
+// files in folders of 100.
+func importRepo(b testing.TB, files int) string {
+	return fastImport(b, "big.git", "10k files", files, func(i int) (string, string) {
+		return fmt.Sprintf("zones/d%03d/f%05d", i/100, i), fmt.Sprintf("; file %d\n", i)
+	})
+}
+
+// fastImport creates a bare repository named name whose main branch has
+// one commit of files files, file(i) giving the i-th's path and content.
+// git fast-import writes it: quick, and independent of the code under
+// test.
+func fastImport(b testing.TB, name, msg string, files int, file func(i int) (path, content string)) string {
 	b.Helper()
-	bare := initBare(b, filepath.Join(b.TempDir(), "big.git"))
+	bare := initBare(b, filepath.Join(b.TempDir(), name))
 	var in bytes.Buffer
-	msg := "10k files\n"
+	msg += "\n"
 	fmt.Fprintf(&in, "commit refs/heads/main\ncommitter Bench <bench@example.org> 1700000000 +0000\ndata %d\n%s", len(msg), msg)
 	for i := range files {
-		content := fmt.Sprintf("; file %d\n", i)
-		fmt.Fprintf(&in, "M 100644 inline zones/d%03d/f%05d\ndata %d\n%s", i/100, i, len(content), content)
+		path, content := file(i)
+		fmt.Fprintf(&in, "M 100644 inline %s\ndata %d\n%s", path, len(content), content)
 	}
 	cmd := exec.Command("git", "fast-import", "--quiet")
 	cmd.Dir, cmd.Stdin = bare, &in

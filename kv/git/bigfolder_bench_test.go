@@ -1,10 +1,7 @@
 package git_test
 
 import (
-	"bytes"
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"testing"
@@ -17,21 +14,9 @@ import (
 // importFolder creates a bare repository whose main branch holds files
 // small files in the one folder cal/, as a calendar of events does.
 func importFolder(b testing.TB, files int) string {
-	b.Helper()
-	bare := initBare(b, filepath.Join(b.TempDir(), "cal.git"))
-	var in bytes.Buffer
-	msg := "calendar\n"
-	fmt.Fprintf(&in, "commit refs/heads/main\ncommitter Bench <bench@example.org> 1700000000 +0000\ndata %d\n%s", len(msg), msg)
-	for i := range files {
-		content := fmt.Sprintf("BEGIN:VCALENDAR\r\nUID:event-%d\r\nEND:VCALENDAR\r\n", i)
-		fmt.Fprintf(&in, "M 100644 inline cal/event-%d.ics\ndata %d\n%s", i, len(content), content)
-	}
-	cmd := exec.Command("git", "fast-import", "--quiet")
-	cmd.Dir, cmd.Stdin = bare, &in
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("git fast-import: %v\n%s", err, out)
-	}
-	return bare
+	return fastImport(b, "cal.git", "calendar", files, func(i int) (string, string) {
+		return fmt.Sprintf("cal/event-%d.ics", i), fmt.Sprintf("BEGIN:VCALENDAR\r\nUID:event-%d\r\nEND:VCALENDAR\r\n", i)
+	})
 }
 
 // BenchmarkPutLargeFolder measures what caldav's PUT costs the store: a
