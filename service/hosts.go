@@ -5,8 +5,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"slices"
-	"strconv"
 	"strings"
 
 	"golang.org/x/net/dns/dnsmessage"
@@ -95,52 +93,6 @@ func (t hostsTable) lookup(name string) (hostsEntry, bool) {
 		}
 	}
 	return hostsEntry{}, false
-}
-
-// searchList reads the search domains and ndots of a resolv.conf, as
-// Go's resolver does: the last "search" or "domain" line wins, ndots is
-// 1 unless an "options ndots:n" says otherwise (capped at 15). Go's
-// default list, the host name's domain, is added: the sandboxed
-// resolver, unable to read the file again, falls back to it.
-func searchList(path string) (search []string, ndots int) {
-	ndots = 1
-	if b, err := os.ReadFile(path); err == nil {
-		for line := range strings.Lines(string(b)) {
-			f := strings.Fields(line)
-			if len(f) < 1 {
-				continue
-			}
-			switch f[0] {
-			case "domain", "search":
-				search = search[:0]
-				if f[0] == "domain" {
-					f = f[:min(len(f), 2)]
-				}
-				for _, d := range f[1:] {
-					if d = strings.Trim(strings.ToLower(d), "."); d != "" {
-						search = append(search, d)
-					}
-				}
-			case "options":
-				for _, o := range f[1:] {
-					if v, ok := strings.CutPrefix(o, "ndots:"); ok {
-						if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-							ndots = min(n, 15)
-						}
-					}
-				}
-			}
-		}
-	}
-	if h, err := os.Hostname(); err == nil {
-		if _, d, ok := strings.Cut(h, "."); ok && d != "" {
-			d = strings.Trim(strings.ToLower(d), ".")
-			if d != "" && !slices.Contains(search, d) {
-				search = append(search, d)
-			}
-		}
-	}
-	return search, ndots
 }
 
 // answer answers query from the table, or returns nil when the name is

@@ -124,7 +124,8 @@ func TestHostsSearchDomains(t *testing.T) {
 	os.WriteFile(hosts, []byte("192.0.2.10 git\n192.0.2.11 two.part\n"), 0o644)
 	os.WriteFile(conf, []byte("nameserver 192.0.2.53\ndomain ignored.example\nsearch Corp.Example. other.example\noptions ndots:2 edns0\n"), 0o644)
 	table := readHostsFile(hosts)
-	table.search, table.ndots = searchList(conf)
+	rc := readResolvConf(conf)
+	table.search, table.ndots = rc.search, rc.ndots
 	if len(table.search) < 2 || table.search[0] != "corp.example" || table.search[1] != "other.example" || table.ndots != 2 {
 		t.Fatalf("searchList = %q, %d; want corp.example, other.example (then the host name's domain), 2", table.search, table.ndots)
 	}

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"bufio"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/user"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -208,9 +208,10 @@ var pinOnce sync.Once
 var nameserverPort uint16 = 53
 
 func pin(resolvConf, hosts string) {
-	servers := nameservers(resolvConf)
+	conf := readResolvConf(resolvConf)
+	servers := conf.servers
 	table := readHostsFile(hosts)
-	table.search, table.ndots = searchList(resolvConf)
+	table.search, table.ndots = conf.search, conf.ndots
 	if len(servers) == 0 && len(table.names) == 0 {
 		return
 	}
@@ -239,23 +240,61 @@ func pin(resolvConf, hosts string) {
 	}
 }
 
-// nameservers returns the nameserver lines of a resolv.conf as
-// host:port.
-func nameservers(path string) []string {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "nameserver" {
-			if a, err := netip.ParseAddr(fields[1]); err == nil {
-				out = append(out, netip.AddrPortFrom(a, nameserverPort).String())
+// resolvConf is what the pinned resolver takes from a resolv.conf.
+type resolvConf struct {
+	servers []string // nameserver lines, as host:port
+	search  []string // lower case, without dots at either end
+	ndots   int
+}
+
+// readResolvConf reads a resolv.conf as Go's resolver does: the last
+// "search" or "domain" line wins, ndots is 1 unless an "options ndots:n"
+// says otherwise (capped at 15). Go's default search list, the host
+// name's domain, is added: the sandboxed resolver, unable to read the
+// file again, falls back to it.
+func readResolvConf(path string) resolvConf {
+	c := resolvConf{ndots: 1}
+	if b, err := os.ReadFile(path); err == nil {
+		for line := range strings.Lines(string(b)) {
+			f := strings.Fields(line)
+			if len(f) < 1 {
+				continue
+			}
+			switch f[0] {
+			case "nameserver":
+				if len(f) >= 2 {
+					if a, err := netip.ParseAddr(f[1]); err == nil {
+						c.servers = append(c.servers, netip.AddrPortFrom(a, nameserverPort).String())
+					}
+				}
+			case "domain", "search":
+				c.search = c.search[:0]
+				if f[0] == "domain" {
+					f = f[:min(len(f), 2)]
+				}
+				for _, d := range f[1:] {
+					if d = strings.Trim(strings.ToLower(d), "."); d != "" {
+						c.search = append(c.search, d)
+					}
+				}
+			case "options":
+				for _, o := range f[1:] {
+					if v, ok := strings.CutPrefix(o, "ndots:"); ok {
+						if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+							c.ndots = min(n, 15)
+						}
+					}
+				}
 			}
 		}
 	}
-	return out
+	if h, err := os.Hostname(); err == nil {
+		if _, d, ok := strings.Cut(h, "."); ok && d != "" {
+			d = strings.Trim(strings.ToLower(d), ".")
+			if d != "" && !slices.Contains(c.search, d) {
+				c.search = append(c.search, d)
+			}
+		}
+	}
+	return c
 }

@@ -69,12 +69,12 @@ func TestFlagNeeds(t *testing.T) {
 func TestNameservers(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "resolv.conf")
 	os.WriteFile(conf, []byte("# comment\nsearch example.org\nnameserver 192.0.2.53\nnameserver  2001:db8::53\nnameserver fe80::1%eth0\nnameserver not-an-address\noptions ndots:2\n"), 0o644)
-	got := nameservers(conf)
+	got := readResolvConf(conf).servers
 	want := []string{"192.0.2.53:53", "[2001:db8::53]:53", "[fe80::1%eth0]:53"}
 	if !slices.Equal(got, want) {
 		t.Errorf("nameservers = %v, want %v", got, want)
 	}
-	if got := nameservers(filepath.Join(t.TempDir(), "missing")); got != nil {
+	if got := readResolvConf(filepath.Join(t.TempDir(), "missing")).servers; got != nil {
 		t.Errorf("missing file: %v", got)
 	}
 }
