@@ -145,13 +145,13 @@ func (c *fastConn) readBatch(b []byte) (int, net.Addr, error) {
 
 // SetReadDeadline passes on only deadlines that are not in the future
 // when the batched loop reads, and tells the loop to return to the
-// poller, where the deadline takes effect. miekg's server sets one ReadTimeout ahead
-// before each read, only to look again at whether it was shut down,
-// which it also signals with a deadline in the past (passed on). A
-// pending deadline is a runtime timer, and with a timer pending the
-// runtime waits for the socket with a timeout: the kernel then arms and
-// cancels a timer on every wake-up, a cost per query at moderate rates
-// (bench/README.md) for a wake-up nobody needs.
+// poller, where the deadline takes effect. miekg's server sets one
+// ReadTimeout ahead before each read, only to look again at whether it
+// was shut down, which it also signals with a deadline in the past
+// (passed on). A pending deadline is a runtime timer, and with a timer
+// pending the runtime waits for the socket with a timeout: the kernel
+// then arms and cancels a timer on every wake-up, a cost per query at
+// moderate rates (bench/README.md) for a wake-up nobody needs.
 func (c *fastConn) SetReadDeadline(t time.Time) error {
 	if c.batch != nil {
 		if time.Until(t) > 0 {
