@@ -226,3 +226,29 @@ func TestBatchHeedsContextWhileWaiting(t *testing.T) {
 		t.Fatalf("Batch behind a slow writer: %v, want the deadline", err)
 	}
 }
+
+// TestRefLocksAreNotRefs: while a writer holds refs/heads/main.lock, as
+// our pushes and git's do, a fetch from the local remote still works and
+// does not list the lock as a branch, empty (just created) or not.
+func TestRefLocksAreNotRefs(t *testing.T) {
+	peer.Require(t, "git")
+	bare := bareRepo(t)
+	s := open(t, bare)
+	v := putFile(t, s, "a", "1")
+	lock := filepath.Join(bare, "refs", "heads", "main.lock")
+	for _, content := range []string{"", v + "\n"} {
+		if err := os.WriteFile(lock, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		other := open(t, bare)
+		if other.Version() != v {
+			t.Errorf("lock %q: a new store sees version %q, want %q", content, other.Version(), v)
+		}
+		if _, err := other.Refresh(ctx); err != nil {
+			t.Errorf("lock %q: Refresh: %v", content, err)
+		}
+		if b := open(t, bare+"#main.lock"); b.Version() != "" {
+			t.Errorf("lock %q: the lock is served as branch main.lock at %q", content, b.Version())
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/go-git/go-billy/v5/osfs"
@@ -33,7 +34,7 @@ import (
 // which go-git's file transport does: a sandboxed service cannot run
 // programs, though it may be allowed the repository's folder.
 func init() {
-	loader := server.NewFilesystemLoader(osfs.New("/"))
+	loader := lockSkippingLoader{server.NewFilesystemLoader(osfs.New("/"))}
 	client.InstallProtocol("file", localTransport{Transport: server.NewClient(loader), loader: loader})
 }
 
@@ -60,11 +61,7 @@ func (t localTransport) NewUploadPackSession(ep *transport.Endpoint, auth transp
 		s.Close()
 		return nil, err
 	}
-	fs, ok := objs.(*filesystem.Storage)
-	if !ok {
-		s.Close()
-		return nil, fmt.Errorf("git: local remote %s: unexpected storage %T", ep.Path, objs)
-	}
+	fs := objs.(lockSkipping).Storage
 	kept := filesystem.NewStorageWithOptions(fs.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
 	return &packSession{UploadPackSession: s, objs: kept}, nil
 }
@@ -117,11 +114,94 @@ func (t localTransport) NewReceivePackSession(ep *transport.Endpoint, auth trans
 		s.Close()
 		return nil, err
 	}
-	dir := ep.Path
-	if _, err := os.Stat(filepath.Join(dir, "config")); err != nil {
-		dir = filepath.Join(dir, ".git") // not bare
+	return &casSession{ReceivePackSession: s, refs: refs, dir: gitDir(ep.Path)}, nil
+}
+
+// gitDir is the git directory of the repository at path, bare or not.
+func gitDir(path string) string {
+	if _, err := os.Stat(filepath.Join(path, "config")); err != nil {
+		return filepath.Join(path, ".git")
 	}
-	return &casSession{ReceivePackSession: s, refs: refs, dir: dir}, nil
+	return path
+}
+
+// lockSkippingLoader loads repositories whose refs are listed as git
+// lists them. go-git's listing reads every file under refs/, so a
+// writer's <ref>.lock (ours or git's) shows up as a branch, and fails the
+// whole listing while it is still empty: a fetch racing a push failed.
+type lockSkippingLoader struct{ server.Loader }
+
+func (l lockSkippingLoader) Load(ep *transport.Endpoint) (storer.Storer, error) {
+	s, err := l.Loader.Load(ep)
+	if err != nil {
+		return nil, err
+	}
+	fs, ok := s.(*filesystem.Storage)
+	if !ok {
+		return nil, fmt.Errorf("git: local remote %s: unexpected storage %T", ep.Path, s)
+	}
+	return lockSkipping{Storage: fs, dir: gitDir(ep.Path)}, nil
+}
+
+// lockSkipping embeds the storage itself, not an interface, so that its
+// other methods (PackfileWriter among them) stay visible.
+type lockSkipping struct {
+	*filesystem.Storage
+	dir string
+}
+
+// IterReferences lists HEAD, the loose refs but for *.lock files (git
+// refuses ref names ending in .lock), and the packed refs.
+func (s lockSkipping) IterReferences() (storer.ReferenceIter, error) {
+	var refs []*plumbing.Reference
+	seen := map[plumbing.ReferenceName]bool{}
+	add := func(name plumbing.ReferenceName) error {
+		if seen[name] {
+			return nil
+		}
+		seen[name] = true
+		r, err := s.Reference(name)
+		if errors.Is(err, plumbing.ErrReferenceNotFound) {
+			return nil // deleted since it was listed
+		}
+		if err == nil {
+			refs = append(refs, r)
+		}
+		return err
+	}
+	if err := add(plumbing.HEAD); err != nil {
+		return nil, err
+	}
+	err := filepath.WalkDir(filepath.Join(s.dir, "refs"), func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil // removed since its folder was read
+		case err != nil:
+			return err
+		case d.IsDir() || strings.HasSuffix(d.Name(), ".lock"):
+			return nil
+		}
+		rel, err := filepath.Rel(s.dir, path)
+		if err != nil {
+			return err
+		}
+		return add(plumbing.ReferenceName(filepath.ToSlash(rel)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	packed, err := os.ReadFile(filepath.Join(s.dir, "packed-refs"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	for line := range strings.Lines(string(packed)) {
+		if f := strings.Fields(line); len(f) == 2 && !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, "^") {
+			if err := add(plumbing.ReferenceName(f[1])); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return storer.NewReferenceSliceIter(refs), nil
 }
 
 type casSession struct {
