@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/dns/dnsmessage"
@@ -20,6 +21,9 @@ import (
 // (hostsConn), as if a name server had them.
 type hostsTable struct {
 	names map[string]hostsEntry
+	// byAddr has each address's names, as written, in file order: what
+	// Go's resolver answers a reverse lookup with from the file.
+	byAddr map[netip.Addr][]string
 	// search and ndots are resolv.conf's: a name with fewer than ndots
 	// dots is asked with each search domain appended before it is asked
 	// alone. Go's resolver answers such a name from the hosts file
@@ -39,7 +43,7 @@ type hostsEntry struct {
 }
 
 func readHostsFile(path string) hostsTable {
-	t := hostsTable{names: map[string]hostsEntry{}, ndots: 1}
+	t := hostsTable{names: map[string]hostsEntry{}, byAddr: map[netip.Addr][]string{}, ndots: 1}
 	f, err := os.Open(path)
 	if err != nil {
 		return t
@@ -61,6 +65,7 @@ func readHostsFile(path string) hostsTable {
 		a = a.WithZone("").Unmap()
 		canonical := hostsKey(fields[1])
 		for _, name := range fields[1:] {
+			t.byAddr[a] = append(t.byAddr[a], strings.TrimSuffix(name, "."))
 			name = hostsKey(name)
 			e, ok := t.names[name]
 			if !ok {
@@ -100,7 +105,8 @@ func (t hostsTable) lookup(name string) (hostsEntry, bool) {
 // to the name servers). The file has addresses and aliases only: it
 // answers A, AAAA and CNAME, as Go's resolver does when it reads the
 // file itself, with the addresses of the asked family, or none (NODATA),
-// owned by the canonical name, and a CNAME to it from an alias.
+// owned by the canonical name, and a CNAME to it from an alias; and PTR
+// for the reverse name of one of its addresses, with all its names.
 func (t hostsTable) answer(query []byte) []byte {
 	var p dnsmessage.Parser
 	h, err := p.Start(query)
@@ -113,6 +119,8 @@ func (t hostsTable) answer(query []byte) []byte {
 	}
 	switch q.Type {
 	case dnsmessage.TypeA, dnsmessage.TypeAAAA, dnsmessage.TypeCNAME:
+	case dnsmessage.TypePTR:
+		return t.answerPTR(h, q)
 	default:
 		return nil
 	}
@@ -124,9 +132,8 @@ func (t hostsTable) answer(query []byte) []byte {
 	if err != nil {
 		return nil
 	}
-	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired, RecursionAvailable: true})
-	b.EnableCompression()
-	if b.StartQuestions() != nil || b.Question(q) != nil || b.StartAnswers() != nil {
+	b := startAnswer(h, q)
+	if b == nil {
 		return nil
 	}
 	if e.canonical != hostsKey(q.Name.String()) {
@@ -152,6 +159,71 @@ func (t hostsTable) answer(query []byte) []byte {
 		return nil
 	}
 	return msg
+}
+
+// startAnswer begins the answer to question q of a query with header h.
+func startAnswer(h dnsmessage.Header, q dnsmessage.Question) *dnsmessage.Builder {
+	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired, RecursionAvailable: true})
+	b.EnableCompression()
+	if b.StartQuestions() != nil || b.Question(q) != nil || b.StartAnswers() != nil {
+		return nil
+	}
+	return &b
+}
+
+func (t hostsTable) answerPTR(h dnsmessage.Header, q dnsmessage.Question) []byte {
+	a, ok := reverseAddr(q.Name.String())
+	if !ok || len(t.byAddr[a]) == 0 {
+		return nil
+	}
+	b := startAnswer(h, q)
+	if b == nil {
+		return nil
+	}
+	rh := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET}
+	for _, name := range t.byAddr[a] {
+		n, err := dnsmessage.NewName(name + ".")
+		if err != nil || b.PTRResource(rh, dnsmessage.PTRResource{PTR: n}) != nil {
+			return nil
+		}
+	}
+	msg, err := b.Finish()
+	if err != nil {
+		return nil
+	}
+	return msg
+}
+
+// reverseAddr is the address whose reverse name (RFC 1035 §3.5,
+// RFC 3596 §2.5) name is, in any case, with or without the final dot.
+func reverseAddr(name string) (netip.Addr, bool) {
+	name = hostsKey(name)
+	if v4, ok := strings.CutSuffix(name, ".in-addr.arpa"); ok {
+		labels := strings.Split(v4, ".")
+		if len(labels) != 4 {
+			return netip.Addr{}, false
+		}
+		slices.Reverse(labels)
+		a, err := netip.ParseAddr(strings.Join(labels, "."))
+		return a, err == nil && a.Is4()
+	}
+	v6, ok := strings.CutSuffix(name, ".ip6.arpa")
+	nibbles := strings.Split(v6, ".")
+	if !ok || len(nibbles) != 32 {
+		return netip.Addr{}, false
+	}
+	var b [16]byte
+	for i, n := range nibbles {
+		if len(n) != 1 {
+			return netip.Addr{}, false
+		}
+		d := strings.IndexByte("0123456789abcdef", n[0])
+		if d < 0 {
+			return netip.Addr{}, false
+		}
+		b[15-i/2] |= byte(d) << (4 * (i % 2))
+	}
+	return netip.AddrFrom16(b), true
 }
 
 // hostsConn is a connection to a name server that answers the names of

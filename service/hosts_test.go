@@ -66,6 +66,21 @@ not-an-address bogus.lan
 		if txt, err := r.LookupTXT(context.Background(), "localhost."); err != nil || !slices.Equal(txt, []string{"from the server"}) {
 			t.Errorf("%s: LookupTXT(localhost.) = %q, %v; want the name server's", network, txt, err)
 		}
+		// A reverse lookup of a file's address gives all its names, in
+		// file order, as Go's resolver reads the file; other addresses
+		// are the name server's.
+		for addr, want := range map[string][]string{
+			"192.0.2.10": {"git.lan.", "gitea."},
+			"::1":        {"localhost.", "ip6-localhost."},
+			"192.0.2.20": {"mapped.lan."},
+		} {
+			if got, err := r.LookupAddr(context.Background(), addr); err != nil || !slices.Equal(got, want) {
+				t.Errorf("%s: LookupAddr(%s) = %q, %v; want %q", network, addr, got, err, want)
+			}
+		}
+		if got, err := r.LookupAddr(context.Background(), "192.0.2.99"); err == nil {
+			t.Errorf("%s: LookupAddr(192.0.2.99) = %q from the table; the name server has no PTR", network, got)
+		}
 		// An alias is a CNAME of the line's first name, as Go's resolver
 		// reads the file.
 		for name, want := range map[string]string{"gitea.": "git.lan.", "GIT.lan.": "git.lan.", "ip6-localhost.": "localhost."} {
@@ -91,7 +106,8 @@ func fakeNameServer(t *testing.T) string {
 			m.Answer = append(m.Answer, &dns.TXT{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: []string{"from the server"}})
 		case name == "bogus.lan.":
 			m.Rcode = dns.RcodeNameError
-		case dns.IsSubDomain("lan.", name) || name == "localhost." || name == "gitea.":
+		case dns.IsSubDomain("lan.", name) || name == "localhost." || name == "gitea." ||
+			name == "10.2.0.192.in-addr.arpa." || name == "20.2.0.192.in-addr.arpa.":
 			m.Rcode = dns.RcodeRefused
 		case q.Question[0].Qtype == dns.TypeA:
 			m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.IPv4(198, 51, 100, 1)})
@@ -149,6 +165,29 @@ func TestHostsSearchDomains(t *testing.T) {
 		got, err := r.LookupHost(context.Background(), name)
 		if err != nil || !slices.Equal(got, []string{want}) {
 			t.Errorf("LookupHost(%q) = %v, %v; want [%s]", name, got, err, want)
+		}
+	}
+}
+
+func TestReverseAddr(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want string // "": not a reverse name
+	}{
+		{"10.2.0.192.in-addr.arpa.", "192.0.2.10"},
+		{"10.2.0.192.IN-ADDR.ARPA", "192.0.2.10"},
+		{"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.", "::1"},
+		{"B.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.B.D.0.1.0.0.2.ip6.arpa.", "2001:db8::b"},
+		{"2.0.192.in-addr.arpa.", ""},
+		{"010.2.0.192.in-addr.arpa.", ""},
+		{"1..0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.", ""},
+		{"10.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.", ""},
+		{"g.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.", ""},
+		{"example.org.", ""},
+	} {
+		a, ok := reverseAddr(tc.name)
+		if got := a.String(); ok != (tc.want != "") || ok && got != tc.want {
+			t.Errorf("reverseAddr(%q) = %s, %v; want %q", tc.name, got, ok, tc.want)
 		}
 	}
 }

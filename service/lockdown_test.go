@@ -53,6 +53,8 @@ func lockdownChild() int {
 			fmt.Printf("resolve: %v %v\n", addrs, err)
 			addrs, err = net.DefaultResolver.LookupHost(context.Background(), "Git.Quercus.Test")
 			fmt.Printf("hosts file: %v %v\n", addrs, err)
+			names, err := net.DefaultResolver.LookupAddr(context.Background(), "127.0.0.9")
+			fmt.Printf("reverse: %v %v\n", names, err)
 			resp, err := http.Get("http://" + c.HTTPAddr.String() + "/metrics")
 			if err == nil {
 				b, _ := io.ReadAll(resp.Body)
@@ -76,7 +78,8 @@ func lockdownChild() int {
 
 // TestLockdown: after Lockdown a service still resolves names (from the
 // name servers read at start, though /etc/resolv.conf is out of reach,
-// and from the hosts file read at start, though it is out of reach too),
+// and from the hosts file read at start, though it is out of reach too,
+// both ways),
 // still reports its memory on /metrics, and can open no file.
 func TestLockdown(t *testing.T) {
 	if !sandbox.SeccompSupported() {
@@ -108,7 +111,7 @@ func TestLockdown(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v:\n%s", err, out)
 	}
-	want := "resolve: [192.0.2.7] <nil>\nhosts file: [127.0.0.9 ::9] <nil>\nrss metric: true\nopen: true\n"
+	want := "resolve: [192.0.2.7] <nil>\nhosts file: [127.0.0.9 ::9] <nil>\nreverse: [git.quercus.test.] <nil>\nrss metric: true\nopen: true\n"
 	if string(out) != want {
 		t.Errorf("child said\n%s\nwant\n%s", out, want)
 	}
