@@ -3,6 +3,7 @@ package caldav
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -158,5 +159,55 @@ func TestFailedPushGit(t *testing.T) {
 	}
 	if code, _ := do(t, srv.URL, "PUT", "/calendars/alice/cal/a.ics", event); code != http.StatusCreated {
 		t.Errorf("PUT with the remote back: %d", code)
+	}
+}
+
+// TestPutContentType: a calendar object PUT with a Content-Type must say
+// text/calendar (any case, any parameters); anything else is refused
+// with supported-calendar-data (RFC 4791 §5.3.2.1) and stores nothing.
+// No Content-Type at all is taken as iCalendar; outside a calendar the
+// type does not matter.
+func TestPutContentType(t *testing.T) {
+	store := newStore(t)
+	srv := serve(t, store)
+	do(t, srv.URL, "MKCALENDAR", "/calendars/alice/cal/", "")
+	do(t, srv.URL, "MKCOL", "/calendars/alice/files/", "")
+	tests := []struct {
+		path, ctype string // ctype "-": no Content-Type header
+		code        int
+	}{
+		{"/calendars/alice/cal/none.ics", "-", 201},
+		{"/calendars/alice/cal/plain.ics", "text/calendar", 201},
+		{"/calendars/alice/cal/charset.ics", "text/calendar; charset=utf-8", 201},
+		{"/calendars/alice/cal/python.ics", `text/calendar; charset="utf-8"`, 201}, // python3-caldav
+		{"/calendars/alice/cal/upper.ics", "Text/Calendar;Charset=UTF-8", 201},
+		{"/calendars/alice/cal/badparam.ics", "text/calendar; charset", 201}, // the type is clear
+		{"/calendars/alice/cal/text.ics", "text/plain", 403},
+		{"/calendars/alice/cal/octets.ics", "application/octet-stream", 403},
+		{"/calendars/alice/cal/xml.ics", "application/xml; charset=utf-8", 403},
+		{"/calendars/alice/cal/prefix.ics", "text/calendarx", 403},
+		{"/calendars/alice/cal/empty.ics", "", 201}, // as good as none
+		{"/calendars/alice/cal/junk.ics", "/;", 403},
+		{"/calendars/alice/files/note.ics", "text/plain", 201},
+	}
+	for i, tt := range tests {
+		var hdr []string
+		if tt.ctype != "-" {
+			hdr = []string{"Content-Type", tt.ctype}
+		}
+		body := strings.Replace(event, "UID:u1", fmt.Sprintf("UID:u%d", i), 1)
+		before := store.Version()
+		code, got := do(t, srv.URL, "PUT", tt.path, body, hdr...)
+		if code != tt.code {
+			t.Errorf("PUT %s with Content-Type %q: %d, want %d\n%s", tt.path, tt.ctype, code, tt.code, got)
+		}
+		if tt.code == 403 {
+			if !strings.Contains(got, "<C:supported-calendar-data") {
+				t.Errorf("PUT with Content-Type %q: body lacks supported-calendar-data:\n%s", tt.ctype, got)
+			}
+			if store.Version() != before {
+				t.Errorf("PUT with Content-Type %q changed the store", tt.ctype)
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -130,6 +131,11 @@ func (r *request) put() error {
 	if err := r.preconditions(res); err != nil {
 		return err
 	}
+	if res.inCalendar() {
+		if err := calendarType(r.Header.Get("Content-Type")); err != nil {
+			return err
+		}
+	}
 	max := r.h.cfg.MaxResourceSize
 	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
 	if err != nil {
@@ -176,6 +182,24 @@ func (r *request) put() error {
 		r.w.WriteHeader(http.StatusNoContent)
 	}
 	return nil
+}
+
+// calendarType checks the Content-Type of a calendar object PUT: it
+// must be text/calendar (RFC 4791 §5.3.2.1), the only calendar data
+// supported-calendar-data announces. Parameters (a charset) may follow;
+// a type that is clear despite malformed parameters passes. An empty or
+// missing type passes too: clients such as curl users leave it out, and
+// the body is checked as iCalendar anyway.
+func calendarType(ct string) error {
+	if strings.TrimSpace(ct) == "" {
+		return nil
+	}
+	t, _, err := mime.ParseMediaType(ct)
+	if (err == nil || errors.Is(err, mime.ErrInvalidMediaParameter)) && t == "text/calendar" {
+		return nil
+	}
+	return precondition(http.StatusForbidden, davxml.NSCalDAV, "supported-calendar-data", "",
+		"Content-Type "+strconv.Quote(ct)+" is not text/calendar")
 }
 
 // setETag sets the ETag header to key's digest at version and returns
