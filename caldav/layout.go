@@ -323,6 +323,13 @@ func (r *request) checkBind(res *resource) error {
 	return nil
 }
 
+// ownsProperties reports whether r's user may change the properties of
+// res: its owner alone. A share grants changing a calendar's contents
+// (RFC 3744's write-content, bind and unbind), not its properties, which
+// every sharee sees: one sharee must not rename or recolour the calendar
+// for all.
+func (r *request) ownsProperties(res *resource) bool { return res.owner == r.user }
+
 // members lists the direct members of the collection folder: files and
 // sub-collections (by their meta file), skipping meta files.
 func members(entries []kv.Entry, folder string) (files []kv.Entry, colls []string) {

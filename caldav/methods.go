@@ -432,6 +432,9 @@ func (r *request) proppatch() error {
 	default:
 		return errorf(http.StatusForbidden, "properties of %s cannot be changed", res.href())
 	}
+	if !r.ownsProperties(res) {
+		return precondition(http.StatusForbidden, "DAV:", "need-privileges", "", "a share does not grant changing properties")
+	}
 	n, err := r.parseBody()
 	if err != nil {
 		return err

@@ -124,7 +124,7 @@ func (r *request) live(res *resource, name xml.Name) (string, bool, error) {
 			return davxml.Href(principalHref(res.owner)), true, nil
 		}
 	case pPrivileges:
-		return privileges(r.access(res)), true, nil
+		return privileges(r.access(res), r.ownsProperties(res)), true, nil
 	case pReports:
 		if coll {
 			var b strings.Builder
@@ -188,12 +188,16 @@ func (r *request) live(res *resource, name xml.Name) (string, bool, error) {
 	return "", false, nil
 }
 
-func privileges(a access) string {
+// privileges lists what access grants; ownProps says whether it
+// includes changing the resource's properties (see ownsProperties).
+func privileges(a access, ownProps bool) string {
 	var privs []string
-	switch a {
-	case writeAccess:
+	switch {
+	case a == writeAccess && ownProps:
 		privs = []string{"read", "write", "write-properties", "write-content", "bind", "unbind", "read-current-user-privilege-set"}
-	case readAccess:
+	case a == writeAccess: // RFC 3744's write minus write-properties
+		privs = []string{"read", "write-content", "bind", "unbind", "read-current-user-privilege-set"}
+	case a == readAccess:
 		privs = []string{"read", "read-current-user-privilege-set"}
 	}
 	var b strings.Builder

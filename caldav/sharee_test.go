@@ -268,3 +268,62 @@ func TestCopyDropsShares(t *testing.T) {
 		}
 	}
 }
+
+// TestShareeProppatch: a share grants writing the calendar's contents
+// (RFC 3744 write-content, bind, unbind), not its properties: a
+// read-write sharee's PROPPATCH of the calendar or of an event in it is
+// refused with need-privileges and stores nothing, and the privileges
+// it is told of do not include write-properties (nor write, which
+// aggregates it). The owner's PROPPATCH goes through.
+func TestShareeProppatch(t *testing.T) {
+	store := newStore(t)
+	srv := serve(t, store)
+	do(t, srv.URL, "MKCALENDAR", "/calendars/alice/team/", "")
+	do(t, srv.URL, "PUT", "/calendars/alice/team/e.ics", event)
+	share(t, store, "calendars/alice/team", "group:staff", "write")
+	rename := `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>mine now</D:displayname></D:prop></D:set></D:propertyupdate>`
+	remove := `<D:propertyupdate xmlns:D="DAV:"><D:remove><D:prop><D:displayname/></D:prop></D:remove></D:propertyupdate>`
+	tests := []struct {
+		user, path, body string
+		code             int
+	}{
+		{"bob", "/calendars/alice/team/", rename, 403},
+		{"bob", "/calendars/alice/team/", remove, 403},
+		{"bob", "/calendars/alice/team/e.ics", rename, 403},
+		{"alice", "/calendars/alice/team/", rename, 207},
+	}
+	for _, tt := range tests {
+		before := store.Version()
+		code, got := asUser(t, srv.URL, tt.user, "PROPPATCH", tt.path, tt.body)
+		if code != tt.code {
+			t.Errorf("%s PROPPATCH %s: %d, want %d\n%s", tt.user, tt.path, code, tt.code, got)
+		}
+		if tt.code == 403 && (!strings.Contains(got, "need-privileges") || store.Version() != before) {
+			t.Errorf("%s PROPPATCH %s: no need-privileges or the store changed:\n%s", tt.user, tt.path, got)
+		}
+	}
+	privs := `<D:propfind xmlns:D="DAV:"><D:prop><D:current-user-privilege-set/></D:prop></D:propfind>`
+	for _, tt := range []struct {
+		user, path string
+		want, not  []string
+	}{
+		{"bob", "/calendars/alice/team/", []string{"<D:read/>", "<D:write-content/>", "<D:bind/>", "<D:unbind/>"}, []string{"<D:write-properties/>", "<D:write/>"}},
+		{"bob", "/calendars/alice/team/e.ics", []string{"<D:read/>", "<D:write-content/>"}, []string{"<D:write-properties/>", "<D:write/>"}},
+		{"alice", "/calendars/alice/team/", []string{"<D:write/>", "<D:write-properties/>", "<D:write-content/>"}, nil},
+	} {
+		code, got := asUser(t, srv.URL, tt.user, "PROPFIND", tt.path, privs, "Depth", "0")
+		if code != 207 {
+			t.Fatalf("%s PROPFIND %s: %d %s", tt.user, tt.path, code, got)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s's privileges on %s lack %s:\n%s", tt.user, tt.path, w, got)
+			}
+		}
+		for _, w := range tt.not {
+			if strings.Contains(got, w) {
+				t.Errorf("%s's privileges on %s have %s:\n%s", tt.user, tt.path, w, got)
+			}
+		}
+	}
+}
