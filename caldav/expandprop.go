@@ -106,7 +106,7 @@ func (r *request) expandHref(href string, p *davxml.Node, depth int) (string, er
 
 // propValue is a property's encoded value: dead or live.
 func (r *request) propValue(res *resource, name xml.Name) (string, bool, error) {
-	if v, ok := res.deadProps()[clark(name)]; ok {
+	if v, ok := r.deadProps(res)[clark(name)]; ok {
 		return v, true, nil
 	}
 	return r.live(res, name)

@@ -203,6 +203,18 @@ func (res *resource) deadProps() map[string]string {
 	return nil
 }
 
+// deadProps returns the dead properties of res that r's user may read.
+// A share makes another user's home readable only so that the sharee
+// finds the calendars shared with it there (access); the properties of
+// the home itself stay its owner's, as do those of the calendars not
+// shared, which access keeps the sharee from reaching at all.
+func (r *request) deadProps(res *resource) map[string]string {
+	if res.kind == kHome && res.owner != r.user {
+		return nil
+	}
+	return res.deadProps()
+}
+
 func (res *resource) name() string {
 	if len(res.segs) == 0 {
 		return ""

@@ -276,7 +276,7 @@ func parsePropQuery(n *davxml.Node) (*propQuery, error) {
 func (r *request) propstats(res *resource, q *propQuery, body func() ([]byte, error)) ([]davxml.Propstat, error) {
 	ok := davxml.Propstat{Status: http.StatusOK}
 	missing := davxml.Propstat{Status: http.StatusNotFound}
-	dead := res.deadProps()
+	dead := r.deadProps(res)
 	if q.names {
 		for _, n := range liveNames {
 			if _, has, err := r.live(res, n); err != nil {

@@ -327,3 +327,62 @@ func TestShareeProppatch(t *testing.T) {
 		}
 	}
 }
+
+// TestShareeDeadProperties: a sharee reads the dead properties of the
+// calendars shared with it, but none of those the owner set on the
+// home, which the sharee may list only for the shared calendars, nor of
+// the owner's other calendars: not by name, allprop or propname, not in
+// a Depth 1 listing, not through expand-property.
+func TestShareeDeadProperties(t *testing.T) {
+	store := newStore(t)
+	srv := serve(t, store)
+	set := func(path, value string) {
+		t.Helper()
+		body := `<D:propertyupdate xmlns:D="DAV:" xmlns:X="urn:x"><D:set><D:prop><D:displayname>` + value +
+			`</D:displayname><X:secret>` + value + `</X:secret></D:prop></D:set></D:propertyupdate>`
+		if code, got := do(t, srv.URL, "PROPPATCH", path, body); code != 207 {
+			t.Fatalf("PROPPATCH %s: %d %s", path, code, got)
+		}
+	}
+	do(t, srv.URL, "MKCALENDAR", "/calendars/alice/team/", "")
+	do(t, srv.URL, "MKCALENDAR", "/calendars/alice/private/", "")
+	set("/calendars/alice/", "home-value")
+	set("/calendars/alice/private/", "private-value")
+	set("/calendars/alice/team/", "team-value")
+	share(t, store, "calendars/alice/team", "user:bob", "read")
+	named := `<D:propfind xmlns:D="DAV:" xmlns:X="urn:x"><D:prop><D:displayname/><X:secret/></D:prop></D:propfind>`
+	allprop := `<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`
+	propname := `<D:propfind xmlns:D="DAV:"><D:propname/></D:propfind>`
+	expand := `<D:expand-property xmlns:D="DAV:"><D:property name="calendar-home-set" namespace="urn:ietf:params:xml:ns:caldav">` +
+		`<D:property name="displayname"/><D:property name="secret" namespace="urn:x"/></D:property></D:expand-property>`
+	tests := []struct {
+		user, method, path, body, depth string
+		code                            int
+		want, not                       []string
+	}{
+		{"bob", "PROPFIND", "/calendars/alice/", named, "0", 207, nil, []string{"home-value"}},
+		{"bob", "PROPFIND", "/calendars/alice/", allprop, "0", 207, nil, []string{"home-value", "secret"}},
+		{"bob", "PROPFIND", "/calendars/alice/", propname, "0", 207, nil, []string{"secret", "displayname"}},
+		{"bob", "PROPFIND", "/calendars/alice/", named, "1", 207, []string{"team-value"}, []string{"home-value", "private"}},
+		{"bob", "PROPFIND", "/calendars/alice/", allprop, "1", 207, []string{"team-value"}, []string{"home-value", "private"}},
+		{"bob", "PROPFIND", "/calendars/alice/private/", named, "0", 404, nil, []string{"private-value"}},
+		{"bob", "REPORT", "/principals/bob/", expand, "0", 207, []string{"/calendars/alice/"}, []string{"home-value"}},
+		{"alice", "PROPFIND", "/calendars/alice/", named, "1", 207, []string{"home-value", "private-value", "team-value"}, nil},
+	}
+	for _, tt := range tests {
+		code, got := asUser(t, srv.URL, tt.user, tt.method, tt.path, tt.body, "Depth", tt.depth)
+		if code != tt.code {
+			t.Errorf("%s %s %s Depth %s: %d, want %d\n%s", tt.user, tt.method, tt.path, tt.depth, code, tt.code, got)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s %s %s Depth %s lacks %s:\n%s", tt.user, tt.method, tt.path, tt.depth, w, got)
+			}
+		}
+		for _, w := range tt.not {
+			if strings.Contains(got, w) {
+				t.Errorf("%s %s %s Depth %s has %s:\n%s", tt.user, tt.method, tt.path, tt.depth, w, got)
+			}
+		}
+	}
+}
