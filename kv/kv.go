@@ -49,8 +49,15 @@ type Store interface {
 	Changes(ctx context.Context, from, to string) ([]Change, error)
 
 	// History lists the versions that changed key, newest first, at most
-	// limit of them (limit <= 0: all).
+	// limit of them (limit <= 0: all). It is WalkHistory with only a
+	// Limit: its cost grows with the versions it passes, unbounded.
 	History(ctx context.Context, key string, limit int) ([]Revision, error)
+
+	// WalkHistory lists the versions that changed key, newest first,
+	// walking back from opt.From and stopping at opt's bounds; the page
+	// it returns says where the walk stopped, so a caller can tell a
+	// finished walk from a bounded one and go on later.
+	WalkHistory(ctx context.Context, key string, opt HistoryOptions) (HistoryPage, error)
 
 	// Refresh brings the view up to date with the backing remote and
 	// reports whether the head moved.
@@ -128,4 +135,43 @@ type Revision struct {
 	Version string
 	Author  Signature
 	Message string
+	// Op is what the version did to the key: Added (it was missing
+	// before, so a walk that meets it has found the key's creation),
+	// Modified or Deleted.
+	Op Op
 }
+
+// HistoryOptions places and bounds a WalkHistory.
+type HistoryOptions struct {
+	// From is the version the walk starts at, itself included; "" is
+	// the head. A version no walk can reach (unknown to the store) is
+	// an error wrapping ErrUnknownVersion.
+	From string
+	// Limit stops the walk once it has found this many revisions
+	// (<= 0: no limit).
+	Limit int
+	// MaxVersions stops the walk once it has looked at this many
+	// versions, whether they changed the key or not (<= 0: no bound).
+	// A walk costs in proportion to the versions it passes, not to
+	// the revisions it finds, so this is the bound that makes its cost,
+	// and its answer, the same on every machine.
+	MaxVersions int
+}
+
+// HistoryPage is what one WalkHistory found.
+type HistoryPage struct {
+	// Revisions lists the versions that changed the key, newest first.
+	Revisions []Revision
+	// Walked is how many versions the walk looked at.
+	Walked int
+	// Next is the version the walk would have looked at next: given as
+	// From, a later walk goes on where this one stopped. It is "" when
+	// the walk reached the store's first version.
+	Next string
+}
+
+// Complete reports whether the walk reached the store's first version,
+// so that the key has no revisions older than those listed. A walk that
+// a Limit or MaxVersions stopped is not complete: its oldest revision
+// need not be the key's first.
+func (p HistoryPage) Complete() bool { return p.Next == "" }

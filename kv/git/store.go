@@ -556,50 +556,80 @@ func (s *Store) rootOf(version string) (plumbing.Hash, error) {
 	return c.TreeHash, nil
 }
 
-// History follows first parents from the head, like
-// `git log --first-parent -- key`.
+// History is WalkHistory with only a Limit.
 func (s *Store) History(ctx context.Context, key string, limit int) ([]kv.Revision, error) {
+	p, err := s.WalkHistory(ctx, key, kv.HistoryOptions{Limit: limit})
+	return p.Revisions, err
+}
+
+// WalkHistory follows first parents, like `git log --first-parent --
+// key`. Each version it looks at costs one commit decoded and one look-up
+// of key in a tree (its parent's: the step before found its own).
+func (s *Store) WalkHistory(ctx context.Context, key string, opt kv.HistoryOptions) (kv.HistoryPage, error) {
+	var page kv.HistoryPage
 	if err := kv.CheckKey(key); err != nil {
-		return nil, err
+		return page, err
 	}
-	var out []kv.Revision
 	h := s.head.Load().commit
-	for !h.IsZero() {
+	if opt.From != "" {
+		var err error
+		if h, err = parseVersion(opt.From); err != nil {
+			return page, err
+		}
+	}
+	if h.IsZero() {
+		return page, nil
+	}
+	c, err := s.commit(h)
+	if err != nil {
+		return page, err
+	}
+	cur, err := s.fileHash(c.TreeHash, key)
+	if err != nil {
+		return page, err
+	}
+	for {
+		if opt.Limit > 0 && len(page.Revisions) == opt.Limit || opt.MaxVersions > 0 && page.Walked == opt.MaxVersions {
+			page.Next = h.String()
+			return page, nil
+		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return kv.HistoryPage{}, err
 		}
-		c, err := s.commit(h)
-		if err != nil {
-			return nil, err
-		}
-		cur, err := s.fileHash(c.TreeHash, key)
-		if err != nil {
-			return nil, err
-		}
-		var parent, prev plumbing.Hash
+		page.Walked++
+		var (
+			parent, prev plumbing.Hash
+			pc           *object.Commit
+		)
 		if len(c.ParentHashes) > 0 {
 			parent = c.ParentHashes[0]
-			pc, err := s.commit(parent)
-			if err != nil {
-				return nil, err
+			if pc, err = s.commit(parent); err != nil {
+				return kv.HistoryPage{}, err
 			}
 			if prev, err = s.fileHash(pc.TreeHash, key); err != nil {
-				return nil, err
+				return kv.HistoryPage{}, err
 			}
 		}
 		if cur != prev {
-			out = append(out, kv.Revision{
+			op := kv.Modified
+			switch {
+			case prev.IsZero():
+				op = kv.Added
+			case cur.IsZero():
+				op = kv.Deleted
+			}
+			page.Revisions = append(page.Revisions, kv.Revision{
 				Version: h.String(),
 				Author:  kv.Signature{Name: c.Author.Name, Email: c.Author.Email, Time: c.Author.When},
 				Message: c.Message,
+				Op:      op,
 			})
-			if limit > 0 && len(out) == limit {
-				break
-			}
 		}
-		h = parent
+		if parent.IsZero() {
+			return page, nil
+		}
+		h, c, cur = parent, pc, prev
 	}
-	return out, nil
 }
 
 func (s *Store) fileHash(root plumbing.Hash, key string) (plumbing.Hash, error) {

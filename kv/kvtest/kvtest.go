@@ -47,6 +47,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) Opener) {
 		{"Digests", testDigests},
 		{"Versions", testVersions},
 		{"ChangesAndHistory", testChangesHistory},
+		{"WalkHistory", testWalkHistory},
 		{"SecondInstance", testSecondInstance},
 		{"ConcurrentWriters", testConcurrent},
 		{"Split", testSplit},

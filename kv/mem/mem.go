@@ -186,26 +186,54 @@ func (s *Store) Changes(ctx context.Context, from, to string) ([]kv.Change, erro
 	return diff(a.files, b.files), nil
 }
 
+// History is WalkHistory with only a Limit.
 func (s *Store) History(ctx context.Context, key string, limit int) ([]kv.Revision, error) {
+	p, err := s.WalkHistory(ctx, key, kv.HistoryOptions{Limit: limit})
+	return p.Revisions, err
+}
+
+func (s *Store) WalkHistory(ctx context.Context, key string, opt kv.HistoryOptions) (kv.HistoryPage, error) {
+	var page kv.HistoryPage
 	if err := kv.CheckKey(key); err != nil {
-		return nil, err
+		return page, err
 	}
-	var out []kv.Revision
-	for v := s.head(); v != nil && v.id != ""; v = v.parent {
+	v := s.head()
+	if opt.From != "" {
+		var err error
+		if v, err = s.lookup(opt.From); err != nil {
+			return page, err
+		}
+	}
+	for ; v != nil && v.id != ""; v = v.parent {
+		if opt.Limit > 0 && len(page.Revisions) == opt.Limit || opt.MaxVersions > 0 && page.Walked == opt.MaxVersions {
+			page.Next = v.id
+			return page, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return kv.HistoryPage{}, err
+		}
+		page.Walked++
 		var before map[string][]byte
 		if v.parent != nil {
 			before = v.parent.files
 		}
 		old, had := before[key]
 		cur, has := v.files[key]
-		if had != has || string(old) != string(cur) {
-			out = append(out, v.rev)
-			if limit > 0 && len(out) == limit {
-				break
-			}
+		if had == has && string(old) == string(cur) {
+			continue
 		}
+		rev := v.rev
+		switch {
+		case !had:
+			rev.Op = kv.Added
+		case !has:
+			rev.Op = kv.Deleted
+		default:
+			rev.Op = kv.Modified
+		}
+		page.Revisions = append(page.Revisions, rev)
 	}
-	return out, nil
+	return page, nil
 }
 
 // Refresh has nothing to fetch: every writer shares this store.
