@@ -1,6 +1,9 @@
 package caldav
 
 import (
+	"io"
+	"log/slog"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -72,5 +75,72 @@ func TestExportCalendar(t *testing.T) {
 	ctag := prop[strings.Index(prop, "<CS:getctag>")+len("<CS:getctag>") : strings.Index(prop, "</CS:getctag>")]
 	if code, _ := do(t, srv.URL, "GET", "/calendars/alice/cal/", "", "If-None-Match", `"`+ctag+`"`); code != 304 {
 		t.Errorf("GET with the CTag as If-None-Match: %d, want 304", code)
+	}
+}
+
+// TestExpandBounded: calendar-data's expand in a calendar-query or
+// multiget produces at most Config.MaxExpandInstances instances in all
+// the response; past that the request is refused with max-instances
+// (as Apple's CalendarServer does) instead of answering an unbounded
+// rule's every instance, and the server goes on serving.
+func TestExpandBounded(t *testing.T) {
+	store := newStore(t)
+	h, err := New(Config{Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxExpandInstances: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	do(t, srv.URL, "MKCALENDAR", "/calendars/alice/cal/", "")
+	daily := func(uid string) string {
+		return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20260101T000000Z\r\n" +
+			"DTSTART:20260301T100000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=DAILY\r\nSUMMARY:daily\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	}
+	for _, uid := range []string{"a", "b"} {
+		if code, got := do(t, srv.URL, "PUT", "/calendars/alice/cal/"+uid+".ics", daily(uid)); code != 201 {
+			t.Fatalf("PUT: %d %s", code, got)
+		}
+	}
+	data := func(start, end string) string {
+		return `<D:prop><D:getetag/><C:calendar-data><C:expand start="` + start + `" end="` + end + `"/></C:calendar-data></D:prop>`
+	}
+	query := func(start, end string) string {
+		return `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">` + data(start, end) +
+			`<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter></C:filter></C:calendar-query>`
+	}
+	multiget := func(start, end string, names ...string) string {
+		var b strings.Builder
+		for _, n := range names {
+			b.WriteString("<D:href>/calendars/alice/cal/" + n + "</D:href>")
+		}
+		return `<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">` + data(start, end) + b.String() + `</C:calendar-multiget>`
+	}
+	tests := []struct {
+		name, body string
+		code       int
+		instances  int
+	}{
+		{"query, 2 objects x 2 days", query("20260301T000000Z", "20260303T000000Z"), 207, 4},
+		{"query, 2 objects x 3 days", query("20260301T000000Z", "20260304T000000Z"), 403, 0},
+		{"query, a year of an endless rule", query("20260301T000000Z", "20270301T000000Z"), 403, 0},
+		{"multiget, 1 object x 5 days", multiget("20260301T000000Z", "20260306T000000Z", "a.ics"), 207, 5},
+		{"multiget, 1 object x 6 days", multiget("20260301T000000Z", "20260307T000000Z", "a.ics"), 403, 0},
+		{"multiget, 2 objects x 3 days", multiget("20260301T000000Z", "20260304T000000Z", "a.ics", "b.ics"), 403, 0},
+	}
+	for _, tt := range tests {
+		code, got := do(t, srv.URL, "REPORT", "/calendars/alice/cal/", tt.body, "Depth", "1")
+		if code != tt.code {
+			t.Errorf("%s: %d, want %d\n%s", tt.name, code, tt.code, got)
+			continue
+		}
+		if n := strings.Count(got, "RECURRENCE-ID:"); code == 207 && n != tt.instances {
+			t.Errorf("%s: %d instances, want %d\n%s", tt.name, n, tt.instances, got)
+		}
+		if code == 403 && !strings.Contains(got, "<C:max-instances>5</C:max-instances>") {
+			t.Errorf("%s: no max-instances precondition:\n%s", tt.name, got)
+		}
+	}
+	if code, got := do(t, srv.URL, "REPORT", "/calendars/alice/cal/", query("20260301T000000Z", "20260302T000000Z"), "Depth", "1"); code != 207 || !strings.Contains(got, "RECURRENCE-ID:20260301T100000Z") {
+		t.Errorf("after the refusals: %d\n%s", code, got)
 	}
 }

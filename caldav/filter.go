@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -122,18 +123,28 @@ func (r *request) calendarData(res *resource, d *dataRequest, body func() ([]byt
 		b, err := body()
 		return davxml.Text(string(b)), err
 	}
+	cal, ok := d.apply(o.cal.Component, o.comp, &r.expandLeft)
+	if !ok {
+		limit := strconv.Itoa(r.h.cfg.MaxExpandInstances)
+		return "", precondition(http.StatusForbidden, davxml.NSCalDAV, "max-instances", limit,
+			"calendar-data's expand makes more than "+limit+" instances; ask for a shorter range")
+	}
 	var buf bytes.Buffer
-	encode(&buf, d.apply(o.cal.Component, o.comp))
+	encode(&buf, cal)
 	return davxml.Text(buf.String()), nil
 }
 
 // apply returns what d asks for of cal, an object whose component is
 // kind: expanded or with its recurrences limited (expand wins), its busy
-// periods limited, the components and properties selected.
-func (d *dataRequest) apply(cal *ical.Component, kind string) *ical.Component {
+// periods limited, the components and properties selected. An
+// expansion makes at most *left instances, counted off; ok is false if
+// it needs more.
+func (d *dataRequest) apply(cal *ical.Component, kind string, left *int) (_ *ical.Component, ok bool) {
 	switch {
 	case d.expand != nil:
-		cal = expand(cal, kind, d.expand)
+		if cal, ok = expand(cal, kind, d.expand, left); !ok {
+			return nil, false
+		}
 	case d.limitRecur != nil:
 		cal = limitRecurrences(cal, d.limitRecur)
 	}
@@ -143,7 +154,7 @@ func (d *dataRequest) apply(cal *ical.Component, kind string) *ical.Component {
 	if d.comp != nil {
 		cal = d.comp.apply(cal)
 	}
-	return cal
+	return cal, true
 }
 
 // encode writes c as iCalendar text. Unlike go-ical's encoder it does not
@@ -211,15 +222,22 @@ func (s *compSelect) apply(c *ical.Component) *ical.Component {
 }
 
 // expand replaces recurring components of kind by their instances in tr,
-// in UTC, as RFC 4791 §9.6.5 asks.
-func expand(cal *ical.Component, kind string, tr *calquery.TimeRange) *ical.Component {
+// in UTC, as RFC 4791 §9.6.5 asks: at most *left of them, counted off,
+// or ok is false.
+func expand(cal *ical.Component, kind string, tr *calquery.TimeRange, left *int) (_ *ical.Component, ok bool) {
 	out := &ical.Component{Name: cal.Name, Props: cal.Props}
 	for _, c := range cal.Children {
 		if c.Name != kind && c.Name != ical.CompTimezone {
 			out.Children = append(out.Children, c)
 		}
 	}
-	for _, in := range calquery.Instances(cal, kind, tr) {
+	// One more than is left tells a full budget from one exceeded.
+	instances, complete := calquery.InstancesUpTo(cal, kind, tr, *left+1)
+	if !complete || len(instances) > *left {
+		return nil, false
+	}
+	*left -= len(instances)
+	for _, in := range instances {
 		c := &ical.Component{Name: kind, Props: ical.Props{}, Children: in.Comp.Children}
 		for name, ps := range in.Comp.Props {
 			switch name {
@@ -240,7 +258,7 @@ func expand(cal *ical.Component, kind string, tr *calquery.TimeRange) *ical.Comp
 		}
 		out.Children = append(out.Children, c)
 	}
-	return out
+	return out, true
 }
 
 func setUTC(c *ical.Component, name string, t time.Time) {

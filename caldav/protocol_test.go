@@ -182,7 +182,10 @@ func FuzzDataRequest(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			encode(&bytes.Buffer{}, d.apply(o.cal.Component, o.comp))
+			left := 10000
+			if cal, ok := d.apply(o.cal.Component, o.comp, &left); ok {
+				encode(&bytes.Buffer{}, cal)
+			}
 		}
 	})
 }

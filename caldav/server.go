@@ -34,6 +34,14 @@ type Config struct {
 	Limiter *users.Limiter
 	// Registry receives the metrics; nil keeps them unregistered.
 	Registry prometheus.Registerer
+	// MaxExpandInstances bounds the recurrence instances that
+	// calendar-data's expand makes in one calendar-query or multiget, all
+	// objects together; past it the REPORT is refused with
+	// CALDAV:max-instances. Default 10,000: a daily event expanded over
+	// 27 years, or 100 daily ones over a quarter, far beyond a calendar
+	// view, and about 3 MB of iCalendar; it is the bound calquery puts on
+	// one rule and expand-property on its lookups.
+	MaxExpandInstances int
 }
 
 // Handler serves WebDAV and CalDAV over HTTP.
@@ -72,6 +80,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.MaxExpandInstances <= 0 {
+		cfg.MaxExpandInstances = 10000
 	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = &users.Limiter{Now: cfg.Now}
@@ -122,8 +133,11 @@ type request struct {
 	walkCancel  context.CancelFunc
 	wantCreated bool
 	committed   time.Time
-	// expandLookups counts an expand-property report's lookups.
+	// expandLookups counts an expand-property report's lookups;
+	// expandLeft is how many more instances calendar-data's expand may
+	// make (Config.MaxExpandInstances).
 	expandLookups int
+	expandLeft    int
 }
 
 // httpError is an answer other than success; Batch functions return it
@@ -178,7 +192,7 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	rq := &request{Request: r, w: w, h: h, ctx: ctx, snap: snap, dir: dir}
+	rq := &request{Request: r, w: w, h: h, ctx: ctx, snap: snap, dir: dir, expandLeft: h.cfg.MaxExpandInstances}
 	if !rq.authenticate() {
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-ical"
 
@@ -91,4 +92,30 @@ func decode(text string) (cal *ical.Calendar, err error) {
 		}
 	}()
 	return ical.NewDecoder(strings.NewReader(text)).Decode()
+}
+
+// TestInstancesUpTo: the weekly event has three instances in March (one
+// excluded, one moved to June); a limit below what is there stops the
+// expansion and says it did.
+func TestInstancesUpTo(t *testing.T) {
+	cal, err := ical.NewDecoder(strings.NewReader(weekly)).Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	march := &TimeRange{Start: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}
+	tests := []struct {
+		limit, want int
+		complete    bool
+	}{
+		{0, 2, true},
+		{2, 2, true},
+		{3, 2, true},
+		{1, 1, false},
+	}
+	for _, tt := range tests {
+		got, complete := InstancesUpTo(cal.Component, ical.CompEvent, march, tt.limit)
+		if len(got) != tt.want || complete != tt.complete {
+			t.Errorf("limit %d: %d instances, complete %v; want %d, %v", tt.limit, len(got), complete, tt.want, tt.complete)
+		}
+	}
 }

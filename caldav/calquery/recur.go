@@ -150,7 +150,15 @@ const maxInstances = 10000
 // that overlap tr, overrides (RECURRENCE-ID) replacing the master's
 // instances.
 func Instances(cal *ical.Component, kind string, tr *TimeRange) []Instance {
-	var out []Instance
+	out, _ := InstancesUpTo(cal, kind, tr, 0)
+	return out
+}
+
+// InstancesUpTo is Instances stopping at limit occurrences (0: no bound
+// but the one on each rule); complete reports whether it found them
+// all. Callers that answer with every instance bound their answer so.
+func InstancesUpTo(cal *ical.Component, kind string, tr *TimeRange, limit int) (out []Instance, complete bool) {
+	full := func() bool { return limit > 0 && len(out) >= limit }
 	overridden := map[int64]bool{}
 	var masters []*ical.Component
 	for _, c := range cal.Children {
@@ -164,6 +172,9 @@ func Instances(cal *ical.Component, kind string, tr *TimeRange) []Instance {
 			}
 			overridden[t.Unix()] = true
 			if s, e, ok := span(c); ok && tr.overlaps(s, e) {
+				if full() {
+					return out, false
+				}
 				out = append(out, Instance{Start: s, End: e, RecurrenceID: t, Comp: c})
 			}
 			continue
@@ -174,6 +185,9 @@ func Instances(cal *ical.Component, kind string, tr *TimeRange) []Instance {
 		s, e, ok := span(c)
 		if !ok {
 			if alwaysOverlaps(c) {
+				if full() {
+					return out, false
+				}
 				out = append(out, Instance{Comp: c})
 			}
 			continue
@@ -181,6 +195,9 @@ func Instances(cal *ical.Component, kind string, tr *TimeRange) []Instance {
 		set, err := recurrence(c, s)
 		if err != nil || set == nil {
 			if tr.overlaps(s, e) {
+				if full() {
+					return out, false
+				}
 				out = append(out, Instance{Start: s, End: e, Comp: c})
 			}
 			continue
@@ -205,11 +222,14 @@ func Instances(cal *ical.Component, kind string, tr *TimeRange) []Instance {
 				continue
 			}
 			if tr.overlaps(t, t.Add(d)) {
+				if full() {
+					return out, false
+				}
 				out = append(out, Instance{Start: t, End: t.Add(d), RecurrenceID: t, Comp: c})
 			}
 		}
 	}
-	return out
+	return out, true
 }
 
 // recurrence builds c's recurrence set, nil if it does not recur.
