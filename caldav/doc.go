@@ -25,9 +25,11 @@
 // streamed.
 //
 // Shares (collmeta.Meta.Share) give other users read or write access to a
-// calendar's contents; removing or replacing the calendar itself stays
-// its owner's, and a copy carries no shares. In the owner's home a sharee
-// sees, lists, syncs and gets a CTag of the shared calendars only.
+// calendar's contents; removing or replacing the calendar itself, and
+// changing its properties or its events', stays its owner's, and a copy
+// carries no shares. In the owner's home a sharee sees, lists, syncs and
+// gets a CTag of the shared calendars only, and none of the home's own
+// properties.
 //
 // Request bodies are parsed by package davxml within limits, calendar
 // queries evaluated by package calquery; package collmeta is the
