@@ -91,7 +91,7 @@ func (r *request) live(res *resource, name xml.Name) (string, bool, error) {
 		if name == pLastModified && res.kind != kFile {
 			break
 		}
-		s, ok, err := r.stamp(res, name == pCreationDate || r.wantCreated)
+		s, ok, err := r.stamp(res, name == pCreationDate)
 		if err != nil || !ok {
 			return "", false, err
 		}

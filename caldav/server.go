@@ -54,8 +54,9 @@ type Handler struct {
 	shares shareIndex
 	uids   uidIndexes
 	stamps stampCache
-	// historyTime bounds a request's history walks (times.go).
-	historyTime time.Duration
+	// historyVersions bounds the commits a request's history walks
+	// look at (times.go).
+	historyVersions int
 
 	mu      sync.Mutex
 	dir     *users.Directory
@@ -87,7 +88,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Limiter == nil {
 		cfg.Limiter = &users.Limiter{Now: cfg.Now}
 	}
-	return &Handler{cfg: cfg, store: cfg.Store, log: cfg.Logger, m: newMetrics(cfg.Registry), historyTime: historyTime}, nil
+	return &Handler{cfg: cfg, store: cfg.Store, log: cfg.Logger, m: newMetrics(cfg.Registry), historyVersions: historyVersions}, nil
 }
 
 // directory returns the users and groups at snap, reloading them when
@@ -126,11 +127,9 @@ type request struct {
 	snap kv.Snapshot
 	dir  *users.Directory
 	user string
-	// walks counts the history walks made for getlastmodified and
-	// creationdate; committed is the time of the request's commit.
-	walks       int
-	walkCtx     context.Context // bounds the walks' time
-	walkCancel  context.CancelFunc
+	// hist is what the history walks for getlastmodified and
+	// creationdate spent; committed is the time of the request's commit.
+	hist        historySpent
 	wantCreated bool
 	committed   time.Time
 	// expandLookups counts an expand-property report's lookups;
@@ -196,11 +195,7 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if !rq.authenticate() {
 		return
 	}
-	err = rq.serve()
-	if rq.walkCancel != nil {
-		rq.walkCancel()
-	}
-	if err != nil {
+	if err := rq.serve(); err != nil {
 		h.fail(w, r, err)
 	}
 }

@@ -5,10 +5,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/quercus-dev/quercus/kv"
 )
 
 // TestTimes: getlastmodified and creationdate come from the history,
@@ -112,11 +115,10 @@ func TestTimesBudget(t *testing.T) {
 	}
 }
 
-// TestTimesOutOfTime: with kv/git, whose walks heed their context, a
-// request whose history time is spent dates nothing more (404) and
-// fails nothing; with time enough the same listing dates every member.
-// (kv/mem's walks ignore the context, so TestTimesBudget cannot show it.)
-func TestTimesOutOfTime(t *testing.T) {
+// TestTimesNoBudget: a request whose budget of commits is spent dates
+// nothing more (404) and fails nothing; with budget enough the same
+// listing dates every member.
+func TestTimesNoBudget(t *testing.T) {
 	store, _ := newGitStore(t)
 	writer := serve(t, store)
 	do(t, writer.URL, "MKCALENDAR", "/calendars/alice/cal/", "")
@@ -125,19 +127,134 @@ func TestTimesOutOfTime(t *testing.T) {
 	}
 	ask := `<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><D:getlastmodified/></D:prop></D:propfind>`
 	for _, tt := range []struct {
-		budget time.Duration
-		dated  int
-	}{{0, 0}, {time.Hour, 3}} {
-		h, err := New(Config{Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.historyTime = tt.budget
-		srv := httptest.NewServer(h)
-		code, got := do(t, srv.URL, "PROPFIND", "/calendars/alice/cal/", ask, "Depth", "1")
-		srv.Close()
+		versions, dated int
+	}{{0, 0}, {historyVersions, 3}} {
+		base := timesServer(t, store, nil, tt.versions)
+		code, got := do(t, base, "PROPFIND", "/calendars/alice/cal/", ask, "Depth", "1")
 		if c := strings.Count(got, "<D:getlastmodified>"); code != 207 || c != tt.dated || strings.Count(got, "<D:getetag>") != 3 {
-			t.Errorf("history time %v: %d, %d members dated, want %d\n%s", tt.budget, code, c, tt.dated, got)
+			t.Errorf("%d commits: %d, %d members dated, want %d\n%s", tt.versions, code, c, tt.dated, got)
 		}
 	}
+}
+
+// TestTimesBound: a request's walks look at no more than
+// historyVersions commits. Where the bound stops a walk, the stamp is
+// not found yet (404), never a guess from the oldest commit seen; the
+// next request goes on where the walk stopped, so each request dates
+// the same members on every run, and enough requests date them all.
+// A change made through the server meanwhile keeps the walk's place.
+func TestTimesBound(t *testing.T) {
+	// Six commits a request; what each listing dates: m is
+	// getlastmodified, c creationdate (a collection has no m). The
+	// commits by minute, newest first: old.ics edited (13), new.ics
+	// (12), eight in another calendar (11..4) and its creation (3),
+	// old.ics (2), the calendar (1).
+	steps := []struct {
+		why           string
+		cal, nu, old  string
+		editOldBefore bool
+	}{
+		{why: "the calendar's walk looks at commits 13..8 and stops"},
+		{why: "it goes on with 7..2"},
+		{why: "1 creates the calendar; new.ics takes 13, 12; old.ics 13, then 12, 11 towards its creation",
+			cal: "c", nu: "mc", old: "m"},
+		{why: "old.ics goes on with 10..5", cal: "c", nu: "mc", old: "m"},
+		{why: "edited through the server at 10:20, old.ics goes on with 4..2, its creation",
+			cal: "c", nu: "mc", old: "mc", editOldBefore: true},
+	}
+	run := func(t *testing.T, store kv.Store) (bodies []string) {
+		var mu sync.Mutex
+		minute := 0
+		at := func(m int) { mu.Lock(); defer mu.Unlock(); minute = m }
+		clock := func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			return time.Date(2026, 3, 1, 10, minute, 0, 0, time.UTC)
+		}
+		writer := timesServer(t, store, clock, historyVersions)
+		at(1)
+		do(t, writer, "MKCALENDAR", "/calendars/alice/cal/", "")
+		at(2)
+		do(t, writer, "PUT", "/calendars/alice/cal/old.ics", event)
+		at(3)
+		do(t, writer, "MKCALENDAR", "/calendars/alice/other/", "")
+		for i := range 8 {
+			at(4 + i)
+			do(t, writer, "PUT", fmt.Sprintf("/calendars/alice/other/%d.ics", i), strings.Replace(event, "UID:u1", fmt.Sprintf("UID:o%d", i), 1))
+		}
+		at(12)
+		do(t, writer, "PUT", "/calendars/alice/cal/new.ics", strings.Replace(event, "UID:u1", "UID:new", 1))
+		at(13)
+		do(t, writer, "PUT", "/calendars/alice/cal/old.ics", strings.Replace(event, "SUMMARY:x", "SUMMARY:y", 1))
+		at(20)
+
+		fresh := timesServer(t, store, clock, 6)
+		ask := `<D:propfind xmlns:D="DAV:"><D:prop><D:getlastmodified/><D:creationdate/></D:prop></D:propfind>`
+		for i, st := range steps {
+			if st.editOldBefore {
+				do(t, fresh, "PUT", "/calendars/alice/cal/old.ics", strings.Replace(event, "SUMMARY:x", "SUMMARY:z", 1))
+			}
+			_, got := do(t, fresh, "PROPFIND", "/calendars/alice/cal/", ask, "Depth", "1")
+			want := map[string]string{"/calendars/alice/cal/": st.cal, "/calendars/alice/cal/new.ics": st.nu, "/calendars/alice/cal/old.ics": st.old}
+			if d := datedProps(got); fmt.Sprint(d) != fmt.Sprint(want) {
+				t.Errorf("request %d (%s): dated %v, want %v\n%s", i+1, st.why, d, want, got)
+			}
+			bodies = append(bodies, got)
+		}
+		last := bodies[len(bodies)-1]
+		for _, w := range []string{
+			"<D:creationdate>2026-03-01T10:01:00Z</D:creationdate>",
+			"<D:getlastmodified>Sun, 01 Mar 2026 10:12:00 GMT</D:getlastmodified><D:creationdate>2026-03-01T10:12:00Z</D:creationdate>",
+			"<D:getlastmodified>Sun, 01 Mar 2026 10:20:00 GMT</D:getlastmodified><D:creationdate>2026-03-01T10:02:00Z</D:creationdate>",
+		} {
+			if !strings.Contains(last, w) {
+				t.Errorf("the last listing lacks %s:\n%s", w, last)
+			}
+		}
+		return bodies
+	}
+	t.Run("mem", func(t *testing.T) {
+		// Two runs, the same answers: only the history and the
+		// requests before decide what a request finds.
+		first, second := run(t, newStore(t)), run(t, newStore(t))
+		if !slices.Equal(first, second) {
+			t.Errorf("two runs answer differently:\n%q\n%q", first, second)
+		}
+	})
+	t.Run("git", func(t *testing.T) {
+		s, _ := newGitStore(t)
+		run(t, s)
+	})
+}
+
+// timesServer serves store with a budget of versions commits a
+// request for the history walks; clock nil is time.Now.
+func timesServer(t *testing.T, store kv.Store, clock func() time.Time, versions int) string {
+	t.Helper()
+	h, err := New(Config{Store: store, Now: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.historyVersions = versions
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// datedProps maps each href of a multistatus to the history's times it
+// has: "m" for getlastmodified, "c" for creationdate.
+func datedProps(body string) map[string]string {
+	out := map[string]string{}
+	for _, r := range strings.Split(body, "<D:response>")[1:] {
+		href, _, _ := strings.Cut(strings.TrimPrefix(r, "<D:href>"), "</D:href>")
+		d := ""
+		if strings.Contains(r, "<D:getlastmodified>") {
+			d += "m"
+		}
+		if strings.Contains(r, "<D:creationdate>") {
+			d += "c"
+		}
+		out[href] = d
+	}
+	return out
 }
