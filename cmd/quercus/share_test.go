@@ -109,7 +109,10 @@ func TestShareCommands(t *testing.T) {
 		if !ok || seen["/calendars/alice/private/"] != "" {
 			t.Errorf("%s sees in alice's home:\n%s", sharee.user, body)
 		}
-		if got := strings.Contains(team, "<D:privilege><D:write/></D:privilege>"); got != sharee.write || !strings.Contains(team, "<D:read/>") {
+		// A write share grants the calendar's content (write-content, bind,
+		// unbind), not its properties, so not the aggregate DAV:write.
+		content := strings.Contains(team, "<D:privilege><D:write-content/></D:privilege>") && strings.Contains(team, "<D:privilege><D:bind/></D:privilege>")
+		if content != sharee.write || strings.Contains(team, "<D:write/>") || !strings.Contains(team, "<D:read/>") {
 			t.Errorf("%s's privileges on team (write %v):\n%s", sharee.user, sharee.write, team)
 		}
 	}
