@@ -12,17 +12,20 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quercus-dev/quercus/caldav/users"
 	"github.com/quercus-dev/quercus/internal/peer"
+	"github.com/quercus-dev/quercus/kv"
 	kvgit "github.com/quercus-dev/quercus/kv/git"
 )
 
 // BenchmarkListLastModified: a Depth 1 PROPFIND asking getlastmodified
 // of a calendar of benchEvents events, each added by a commit of its
 // own, on a git remote, by a server that knows no stamps yet (the worst
-// case: history walks up to historyWalks and historyTime). dated/op is
-// how many members got their getlastmodified.
+// case: history walks up to historyWalks and historyVersions). dated/op
+// is how many members got their getlastmodified, commits/op how many
+// commits the walks looked at, ns/commit what each cost.
 func BenchmarkListLastModified(b *testing.B) {
 	peer.Require(b, "git")
 	remote := filepath.Join(b.TempDir(), "cal.git")
@@ -50,12 +53,14 @@ func BenchmarkListLastModified(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer store.Close()
+	walks := &walkTimer{Store: store}
 	for _, prop := range []string{"getetag", "getlastmodified"} {
 		b.Run(prop, func(b *testing.B) {
 			body := `<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><D:` + prop + `/></D:prop></D:propfind>`
 			dated := 0
+			walks.walked, walks.took = 0, 0
 			for b.Loop() {
-				h, err := New(Config{Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+				h, err := New(Config{Store: walks, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -70,6 +75,26 @@ func BenchmarkListLastModified(b *testing.B) {
 				dated += strings.Count(w.Body.String(), "<D:getlastmodified>")
 			}
 			b.ReportMetric(float64(dated)/float64(b.N), "dated/op")
+			b.ReportMetric(float64(walks.walked)/float64(b.N), "commits/op")
+			if walks.walked > 0 {
+				b.ReportMetric(float64(walks.took)/float64(walks.walked), "ns/commit")
+			}
 		})
 	}
+}
+
+// walkTimer counts the commits the history walks look at and the time
+// they take.
+type walkTimer struct {
+	kv.Store
+	walked int
+	took   time.Duration
+}
+
+func (w *walkTimer) WalkHistory(ctx context.Context, key string, opt kv.HistoryOptions) (kv.HistoryPage, error) {
+	start := time.Now()
+	p, err := w.Store.WalkHistory(ctx, key, opt)
+	w.took += time.Since(start)
+	w.walked += p.Walked
+	return p, err
 }
