@@ -39,14 +39,17 @@ import (
 // historyWalks bounds the resources whose history one request walks,
 // and historyVersions the commits those walks look at together.
 //
-// A commit costs a walk one tree of the file's folder read and parsed,
-// so it grows with the folder: in BenchmarkListLastModified (a folder
-// of 2,000 events, each added by its own commit) the walks took 155 µs
-// a commit, 1000 commits in 155 ms of a 308 ms request (the rest is the
-// listing and the login), at a load average of 7 on 2 cores, where the
-// time bound they replace was spending 200 ms on about 1,300 commits.
-// The figure noted before was 0.5 ms a commit: 1000 commits keep a
-// request's walks within a few hundred milliseconds either way.
+// A commit costs a walk one version of the file's folder, read and
+// parsed, so the cost grows with the folder. In BenchmarkListLastModified
+// (a folder of 2,000 events, each added by its own commit) the walks
+// took 155 to 191 µs a commit, at load averages of 5 to 9 on 2 cores
+// (kv/git's BenchmarkWalkHistory: 84 µs at 3.5; the figure noted here
+// before was 0.5 ms): 1000 commits, 155 to 191 ms, keep a request's walks
+// near the 200 ms time bound they replace, and a request of the bench
+// takes 310 to 400 ms with them, 340 before (the rest is the listing and
+// the login). Its first member is 2,000 commits back, so a fresh server
+// dates none on every run (the next request dates it); the time bound
+// dated 0.33 to 0.67 members a request, as the machine's load went.
 // Handler.historyVersions is historyVersions but in tests.
 const (
 	historyWalks    = 16
