@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -200,6 +201,11 @@ func TestTimesBound(t *testing.T) {
 				t.Errorf("request %d (%s): dated %v, want %v\n%s", i+1, st.why, d, want, got)
 			}
 			bodies = append(bodies, got)
+			// GET answers Last-Modified once the last change is known,
+			// not while a walk is still looking for it.
+			if lm := lastModified(t, fresh, "/calendars/alice/cal/old.ics"); (lm != "") != strings.Contains(st.old, "m") {
+				t.Errorf("request %d: GET old.ics: Last-Modified %q, want it if %q has m", i+1, lm, st.old)
+			}
 		}
 		last := bodies[len(bodies)-1]
 		for _, w := range []string{
@@ -239,6 +245,25 @@ func timesServer(t *testing.T, store kv.Store, clock func() time.Time, versions 
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// lastModified is the Last-Modified header of a GET of path.
+func lastModified(t *testing.T, base, path string) string {
+	t.Helper()
+	req, err := http.NewRequest("GET", base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("alice", testUsers["alice"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", path, resp.StatusCode)
+	}
+	return resp.Header.Get("Last-Modified")
 }
 
 // datedProps maps each href of a multistatus to the history's times it
