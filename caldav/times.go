@@ -68,7 +68,8 @@ type stamp struct {
 	hasCreated, hasModified bool
 	// next is the commit where the walk for what is still unknown goes
 	// on: every commit between the one it started at and next has been
-	// looked at. "" once the walk reached the first commit.
+	// looked at. "" when nothing is left to look for: the creation was
+	// found, or the walk reached the first commit.
 	next string
 }
 
@@ -201,6 +202,9 @@ func (r *request) walkStamp(key string, s stamp, created bool) (stamp, error) {
 			return s, err
 		}
 		r.hist.versions += p.Walked
+		if p.Walked == 0 && !p.Complete() {
+			break // no progress: a store that never moves on is not walked forever
+		}
 		s.next = p.Next
 		if len(p.Revisions) == 0 {
 			continue
