@@ -96,7 +96,7 @@ func TestPebble(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// dns-acme listens first, so that the primary can notify it.
-	pc, ln, err := server.Listen("127.0.0.1:0")
+	pc, ln, err := server.Listen("127.0.0.1:0", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

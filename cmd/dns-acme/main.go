@@ -172,7 +172,7 @@ func run(c config) error {
 			if err != nil {
 				return err
 			}
-			pc, ln, err := server.Listen(c.service.Listen)
+			pc, ln, err := server.Listen(c.service.Listen, 1) // a NOTIFY now and then
 			if err != nil {
 				return err
 			}

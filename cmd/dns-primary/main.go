@@ -23,6 +23,7 @@ func main() {
 	f.Register(fs, service.Flags{Listen: "127.0.0.1:5353", HTTP: "127.0.0.1:9153"})
 	axfrOpen := fs.Bool("axfr-open", false, "allow zone transfers without TSIG")
 	poll := fs.Duration("poll", 0, "also fetch the remote this often (0: only on NOTIFY, /git-hook or restart)")
+	sockets := server.SocketsFlag(fs)
 	var also dnsaddr.List
 	fs.Var(&also, "also-notify", "also send NOTIFY to these ADDR[:PORT]s (comma-separated, repeatable), on top of each zone's name servers and _transfer key secondaries")
 	if err := service.Parse(fs, os.Args[1:], os.Getenv,
@@ -33,13 +34,13 @@ func main() {
 	); err != nil {
 		os.Exit(2)
 	}
-	if err := run(f, *axfrOpen, *poll, also); err != nil {
+	if err := run(f, *axfrOpen, *poll, also, *sockets); err != nil {
 		fmt.Fprintln(os.Stderr, "dns-primary:", err)
 		os.Exit(1)
 	}
 }
 
-func run(f service.Flags, axfrOpen bool, poll time.Duration, also dnsaddr.List) error {
+func run(f service.Flags, axfrOpen bool, poll time.Duration, also dnsaddr.List, sockets int) error {
 	return service.Run(context.Background(), service.Config{Name: "dns-primary", Flags: f, Sandbox: sandbox.DNSPrimary, Remote: gitstore.Locate},
 		func(ctx context.Context, c *service.Chassis) error {
 			var demo func(addr string)
@@ -77,7 +78,7 @@ func run(f service.Flags, axfrOpen bool, poll time.Duration, also dnsaddr.List) 
 				return err
 			}
 			c.Mux.Handle("POST /git-hook", p.HookHandler())
-			pc, ln, err := server.Listen(f.Listen)
+			pc, ln, err := server.Listen(f.Listen, sockets)
 			if err != nil {
 				return err
 			}

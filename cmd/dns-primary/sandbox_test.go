@@ -29,7 +29,7 @@ func TestSandboxChild(t *testing.T) {
 	sandboxtest.Child(func() error {
 		f := service.Flags{Remote: os.Getenv("QUERCUS_REMOTE"), Listen: os.Getenv("QUERCUS_LISTEN"), LogLevel: "warn",
 			SSHKey: os.Getenv("QUERCUS_SSH_KEY"), SSHKnownHosts: os.Getenv("QUERCUS_SSH_KNOWN_HOSTS")}
-		return run(f, false, 0, nil)
+		return run(f, false, 0, nil, 0)
 	})
 }
 

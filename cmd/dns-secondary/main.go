@@ -37,6 +37,7 @@ func main() {
 	fs.Var(value{&zf, "key"}, "key", "`NAME:ALG:SECRET` TSIG key signing the transfers of the --zone before it; alone, a robur-style key <primary-ip>.<secondary-ip>._transfer.<zone> that names the zone and its primary (repeatable)")
 	var keys keyList
 	fs.Var(&keys, "transfer-key", "`NAME:ALG:SECRET` TSIG key our own secondaries transfer with (repeatable); _transfer keys naming a secondary address are also notified")
+	sockets := server.SocketsFlag(fs)
 	var also dnsaddr.List
 	fs.Var(&also, "also-notify", "also send NOTIFY to these `ADDR[:PORT]`s (comma-separated, repeatable) for every new serial")
 	if err := service.Parse(fs, os.Args[1:], os.Getenv,
@@ -57,13 +58,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "dns-secondary:", err)
 		os.Exit(2)
 	}
-	if err := run(f, zones, keys, also); err != nil {
+	if err := run(f, zones, keys, also, *sockets); err != nil {
 		fmt.Fprintln(os.Stderr, "dns-secondary:", err)
 		os.Exit(1)
 	}
 }
 
-func run(f service.Flags, zones []secondary.ZoneConfig, keys keyList, also dnsaddr.List) error {
+func run(f service.Flags, zones []secondary.ZoneConfig, keys keyList, also dnsaddr.List, sockets int) error {
 	// TCP only to the primaries, for transfers.
 	var primaries sandbox.Policy
 	for _, z := range zones {
@@ -81,7 +82,7 @@ func run(f service.Flags, zones []secondary.ZoneConfig, keys keyList, also dnsad
 			if err != nil {
 				return err
 			}
-			pc, ln, err := server.Listen(f.Listen)
+			pc, ln, err := server.Listen(f.Listen, sockets)
 			if err != nil {
 				return err
 			}

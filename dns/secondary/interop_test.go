@@ -57,7 +57,7 @@ type running struct {
 // listen reserves the secondary's sockets, so that peers can be told its
 // address before it starts.
 func listen(t *testing.T) (netip.AddrPort, func(cfg secondary.Config) *running) {
-	pc, ln, err := server.Listen("127.0.0.1:0")
+	pc, ln, err := server.Listen("127.0.0.1:0", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func startOurPrimary(t *testing.T, key tsig.Key, zone string, notify netip.AddrP
 		t.Fatal(err)
 	}
 	o.p = p
-	pc, ln, err := server.Listen("127.0.0.1:0")
+	pc, ln, err := server.Listen("127.0.0.1:0", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

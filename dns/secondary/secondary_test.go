@@ -159,7 +159,7 @@ func start(t *testing.T, z *authority.Zone) *fixture {
 		t.Fatal(err)
 	}
 	f.s = s
-	pc, ln, err := server.Listen("127.0.0.1:0")
+	pc, ln, err := server.Listen("127.0.0.1:0", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

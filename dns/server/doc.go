@@ -11,4 +11,8 @@
 // the query's destination, in an IP_PKTINFO message (pktinfo_linux.go).
 // Everything else, and any query the fast path is unsure of, goes
 // through miekg/dns and ServeDNS; tests hold both paths to the same bytes.
+//
+// Listen binds one UDP socket per CPU on the same address (SO_REUSEPORT,
+// reuseport_linux.go), each read by its own loop, so that answering
+// scales with cores.
 package server

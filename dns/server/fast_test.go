@@ -383,7 +383,7 @@ func serveOn(t *testing.T, cfg Config, addr string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, ln, err := Listen(addr)
+	pc, ln, err := Listen(addr, 0)
 	if err != nil {
 		t.Skipf("cannot listen on %s: %v", addr, err)
 	}

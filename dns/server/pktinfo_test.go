@@ -28,7 +28,7 @@ func serveWild(t *testing.T, cfg Config, network, host string) (*Server, int) {
 	var pc net.PacketConn
 	var ln net.Listener
 	if network == "udp" {
-		pc, ln, err = Listen(net.JoinHostPort(host, "0"))
+		pc, ln, err = Listen(net.JoinHostPort(host, "0"), 0)
 	} else {
 		if pc, err = net.ListenPacket(network, net.JoinHostPort(host, "0")); err == nil {
 			enablePktinfo(pc.(*net.UDPConn))

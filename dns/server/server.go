@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -115,10 +117,26 @@ func New(cfg Config) (*Server, error) {
 
 // Listen binds UDP and TCP on addr, so that the caller can sandbox itself
 // before serving. With port 0 both get the same free port.
-func Listen(addr string) (net.PacketConn, net.Listener, error) {
+//
+// UDP gets the given number of sockets on that one address (0: one per
+// CPU the process may run on, at most maxUDPSockets), sharing it through
+// SO_REUSEPORT: each has its own reader in Serve, and the kernel spreads
+// queries over them by source, as Knot's udp-workers do, so that
+// answering scales with cores. The sockets come back as one
+// net.PacketConn whose address and reads are the first socket's.
+func Listen(addr string, sockets int) (net.PacketConn, net.Listener, error) {
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, nil, err
+	}
+	if sockets < 0 {
+		return nil, nil, fmt.Errorf("dns server: %d UDP sockets", sockets)
+	}
+	if sockets == 0 {
+		sockets = min(runtime.NumCPU(), maxUDPSockets)
+	}
+	if reusePort == nil {
+		sockets = 1
 	}
 	tries := 1
 	if port == "0" {
@@ -126,13 +144,10 @@ func Listen(addr string) (net.PacketConn, net.Listener, error) {
 		tries = 20
 	}
 	for i := 0; ; i++ {
-		pc, err := net.ListenPacket("udp", addr)
-		if err != nil {
-			return nil, nil, err
-		}
-		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		pc, ln, err := listenOnce(addr, sockets)
 		if err == nil {
-			if u, ok := pc.(*net.UDPConn); ok {
+			for _, pc := range packetConns(pc) {
+				u := pc.(*net.UDPConn)
 				u.SetReadBuffer(udpReadBuffer) // best effort, before any sandbox
 				if a, ok := u.LocalAddr().(*net.UDPAddr); ok && a.IP.IsUnspecified() {
 					// For the fast path to answer from each query's
@@ -142,11 +157,70 @@ func Listen(addr string) (net.PacketConn, net.Listener, error) {
 			}
 			return pc, ln, nil
 		}
-		pc.Close()
 		if i+1 >= tries {
 			return nil, nil, err
 		}
 	}
+}
+
+// SocketsFlag registers --udp-sockets, the sockets argument of Listen,
+// on fs.
+func SocketsFlag(fs *flag.FlagSet) *int {
+	return fs.Int("udp-sockets", 0, fmt.Sprintf("UDP sockets sharing the --listen address, each with its own reader, for the kernel to spread queries over cores (0: one per CPU, at most %d)", maxUDPSockets))
+}
+
+// maxUDPSockets bounds Listen's one socket per CPU: past a few readers
+// a server is limited by the network, and each holds a P (udp.go).
+const maxUDPSockets = 16
+
+func listenOnce(addr string, sockets int) (net.PacketConn, net.Listener, error) {
+	// The first socket is bound without SO_REUSEPORT, so that an address
+	// another server holds is refused even if it shares with SO_REUSEPORT
+	// too: a second dns-primary started by mistake on the same port must
+	// fail, not take half the queries. With more sockets it is only this
+	// check, and where the port comes from when addr asks for any.
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	at := pc.LocalAddr().String()
+	ln, err := net.Listen("tcp", at)
+	if err != nil {
+		pc.Close()
+		return nil, nil, err
+	}
+	if sockets == 1 {
+		return pc, ln, nil
+	}
+	pc.Close()
+	g := &udpGroup{}
+	lc := net.ListenConfig{Control: reusePort}
+	for range sockets {
+		pc, err := lc.ListenPacket(context.Background(), "udp", at)
+		if err != nil {
+			g.Close()
+			ln.Close()
+			return nil, nil, err
+		}
+		g.conns = append(g.conns, pc.(*net.UDPConn))
+	}
+	g.UDPConn = g.conns[0]
+	return g, ln, nil
+}
+
+// udpGroup is the UDP sockets Listen bound to one address. Callers that
+// know one socket see the first; Serve serves each (udpConns).
+type udpGroup struct {
+	*net.UDPConn
+	conns []*net.UDPConn // the first included
+}
+
+func (g *udpGroup) Close() error {
+	var errs []error
+	for _, u := range g.conns {
+		errs = append(errs, u.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // Serve answers on the given sockets until ctx ends.
@@ -163,21 +237,31 @@ func (s *Server) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) 
 			MaxTCPQueries: s.cfg.MaxTCPQueries,
 		}
 	}
-	udp, tcp := mk(), mk()
-	udp.PacketConn, tcp.Listener = s.fastConn(pc), ln
+	// One server per UDP socket, each with its own reader, and one for TCP.
+	var servers []*dns.Server
+	for _, pc := range packetConns(pc) {
+		udp := mk()
+		udp.PacketConn = s.fastConn(pc)
+		servers = append(servers, udp)
+	}
+	tcp := mk()
+	tcp.Listener = ln
+	servers = append(servers, tcp)
 	// miekg cannot shut down a server that has not started yet: wait for
-	// both before watching ctx.
-	started := make(chan struct{}, 2)
-	udp.NotifyStartedFunc = func() { started <- struct{}{} }
-	tcp.NotifyStartedFunc = func() { started <- struct{}{} }
+	// them all before watching ctx.
+	started := make(chan struct{}, len(servers))
+	errs := make(chan error, len(servers))
+	for _, srv := range servers {
+		srv.NotifyStartedFunc = func() { started <- struct{}{} }
+	}
 	s.mu.Lock()
-	s.servers = append(s.servers, udp, tcp)
+	s.servers = append(s.servers, servers...)
 	s.mu.Unlock()
-	errs := make(chan error, 2)
-	go func() { errs <- udp.ActivateAndServe() }()
-	go func() { errs <- tcp.ActivateAndServe() }()
+	for _, srv := range servers {
+		go func() { errs <- srv.ActivateAndServe() }()
+	}
 	var err error
-	for up := 0; up < 2 && err == nil; {
+	for up := 0; up < len(servers) && err == nil; {
 		select {
 		case <-started:
 			up++
@@ -192,12 +276,26 @@ func (s *Server) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) 
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	udp.ShutdownContext(sctx)
-	tcp.ShutdownContext(sctx)
+	for _, srv := range servers {
+		srv.ShutdownContext(sctx)
+	}
 	if err != nil {
 		return fmt.Errorf("dns server: %w", err)
 	}
 	return nil
+}
+
+// packetConns is the sockets of pc to serve: a group's each, or pc.
+func packetConns(pc net.PacketConn) []net.PacketConn {
+	g, ok := pc.(*udpGroup)
+	if !ok {
+		return []net.PacketConn{pc}
+	}
+	pcs := make([]net.PacketConn, len(g.conns))
+	for i, u := range g.conns {
+		pcs[i] = u
+	}
+	return pcs
 }
 
 // accept is miekg's default filter with UPDATE let through: its sections

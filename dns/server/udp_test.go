@@ -24,7 +24,7 @@ func TestFastConnDeadlines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, ln, err := Listen("127.0.0.1:0")
+	pc, ln, err := Listen("127.0.0.1:0", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestReadersGiveBackProcs(t *testing.T) {
 	}
 	before := runtime.GOMAXPROCS(0)
 	open := func() net.PacketConn {
-		pc, ln, err := Listen("127.0.0.1:0")
+		pc, ln, err := Listen("127.0.0.1:0", 1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,7 +18,7 @@ func Serve(t testing.TB, cfg server.Config) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, ln, err := server.Listen("127.0.0.1:0")
+	pc, ln, err := server.Listen("127.0.0.1:0", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

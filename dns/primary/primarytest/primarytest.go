@@ -29,7 +29,7 @@ func Start(t testing.TB, cfg primary.Config) (*primary.Primary, string) {
 // address it answers DNS on.
 func Serve(t testing.TB, p *primary.Primary) string {
 	t.Helper()
-	pc, ln, err := server.Listen("127.0.0.1:0")
+	pc, ln, err := server.Listen("127.0.0.1:0", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
