@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net"
+	"runtime"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -123,5 +124,54 @@ func TestServeSocketGroup(t *testing.T) {
 		if _, err := c.WriteTo([]byte("x"), c.LocalAddr()); err == nil {
 			t.Errorf("socket %d of the group is still open after Serve returned", i)
 		}
+	}
+}
+
+// TestSocketsFollowCPUs: Listen's default is one socket per CPU the
+// process may use, as GOMAXPROCS says (a container's CPU limit lowers
+// it), not as the readers of servers already running raised it.
+func TestSocketsFollowCPUs(t *testing.T) {
+	if reusePort == nil {
+		t.Skip("no SO_REUSEPORT on this platform: one socket")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	listen := func() int {
+		t.Helper()
+		pc, ln, err := Listen("127.0.0.1:0", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pc.Close(); ln.Close() })
+		return len(packetConns(pc))
+	}
+	if n := listen(); n != 1 {
+		t.Errorf("with GOMAXPROCS 1, Listen bound %d sockets", n)
+	}
+	if runtime.NumCPU() < 2 {
+		t.Skip("one CPU: the rest needs two")
+	}
+	runtime.GOMAXPROCS(2)
+	s, err := New(Config{Zones: func() *authority.Set { return fastSet(t) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, _, err := Listen("127.0.0.1:0", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var readers []net.PacketConn
+	for _, c := range packetConns(pc) {
+		readers = append(readers, s.fastConn(c)) // raise GOMAXPROCS to 3
+	}
+	defer func() {
+		for _, r := range readers {
+			r.Close()
+		}
+	}()
+	if runtime.GOMAXPROCS(0) <= 2 {
+		t.Skip("no batched readers on this platform: GOMAXPROCS stays")
+	}
+	if n := listen(); n != 2 {
+		t.Errorf("with GOMAXPROCS 2 raised to %d by two readers, Listen bound %d sockets, want 2", runtime.GOMAXPROCS(0), n)
 	}
 }

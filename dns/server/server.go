@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -119,7 +118,7 @@ func New(cfg Config) (*Server, error) {
 // before serving. With port 0 both get the same free port.
 //
 // UDP gets the given number of sockets on that one address (0: one per
-// CPU the process may run on, at most maxUDPSockets), sharing it through
+// CPU the process may use, at most maxUDPSockets), sharing it through
 // SO_REUSEPORT: each has its own reader in Serve, and the kernel spreads
 // queries over them by source, as Knot's udp-workers do, so that
 // answering scales with cores. The sockets come back as one
@@ -133,7 +132,7 @@ func Listen(addr string, sockets int) (net.PacketConn, net.Listener, error) {
 		return nil, nil, fmt.Errorf("dns server: %d UDP sockets", sockets)
 	}
 	if sockets == 0 {
-		sockets = min(runtime.NumCPU(), maxUDPSockets)
+		sockets = min(cpus(), maxUDPSockets)
 	}
 	if reusePort == nil {
 		sockets = 1
@@ -166,7 +165,7 @@ func Listen(addr string, sockets int) (net.PacketConn, net.Listener, error) {
 // SocketsFlag registers --udp-sockets, the sockets argument of Listen,
 // on fs.
 func SocketsFlag(fs *flag.FlagSet) *int {
-	return fs.Int("udp-sockets", 0, fmt.Sprintf("UDP sockets sharing the --listen address, each with its own reader, for the kernel to spread queries over cores (0: one per CPU, at most %d)", maxUDPSockets))
+	return fs.Int("udp-sockets", 0, fmt.Sprintf("UDP sockets sharing the --listen address, each with its own reader, for the kernel to spread queries over cores (0: one per CPU the process may use, as the Go runtime counts them, at most %d)", maxUDPSockets))
 }
 
 // maxUDPSockets bounds Listen's one socket per CPU: past a few readers

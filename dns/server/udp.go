@@ -49,6 +49,20 @@ var procs struct {
 	set  int // the value last set here, 0 if none is in force
 }
 
+// cpus is the CPUs the process may use: GOMAXPROCS as the runtime chose
+// it (from the affinity mask and a container's CPU limit) or as the
+// operator set it, not as readers raised it, and no more than the
+// affinity mask allows.
+func cpus() int {
+	procs.Lock()
+	defer procs.Unlock()
+	n := runtime.GOMAXPROCS(0)
+	if procs.set != 0 && n == procs.set {
+		n = procs.base
+	}
+	return max(1, min(n, runtime.NumCPU()))
+}
+
 func acquireProc() {
 	procs.Lock()
 	defer procs.Unlock()
