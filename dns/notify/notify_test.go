@@ -143,7 +143,16 @@ func zoneAt(t testing.TB, serial uint32) *authority.Zone {
 }
 
 func TestRetransmit(t *testing.T) {
-	const backoff = 40 * time.Millisecond
+	// The copy that is answered waits answerWindow for its answer, so that
+	// an answer a busy machine delays (an in-process secondary under -race
+	// took more than 40 ms) is not followed by one more copy than the test
+	// counts; the copies before it wait window>>drop, twice as long each
+	// time. Cases that are never answered send every copy whatever the
+	// timing, and wait little.
+	const (
+		answerWindow = 2 * time.Second
+		unanswered   = 40 * time.Millisecond
+	)
 	secondaryKey := key(t, "127.0.0.1.127.0.0.1._transfer.example.com.")
 	keys := tsig.NewKeyring(
 		secondaryKey,
@@ -169,6 +178,11 @@ func TestRetransmit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // most of the time is spent waiting
+			backoff := unanswered
+			if tt.result != notify.Unanswered {
+				backoff = answerWindow >> tt.drop
+			}
 			s := (&secondary{
 				drop:     func(_ uint32, nth int) bool { return nth < tt.drop },
 				rcode:    tt.rcode,
@@ -233,9 +247,12 @@ func TestRetransmit(t *testing.T) {
 // serial than the one being notified is ignored.
 func TestSupersede(t *testing.T) {
 	keys := tsig.NewKeyring(key(t, "127.0.0.1.127.0.0.1._transfer.example.com."))
-	// Serial 1 is never answered, serial 2 at once.
+	// Serial 1 is never answered, serial 2 at once. The back-off leaves
+	// time, on a busy machine, for serial 2's answer to come before a
+	// second copy and for the supersession to come between serial 1's
+	// second and third copies (at 1 s and 3 s).
 	s := (&secondary{drop: func(serial uint32, _ int) bool { return serial == 1 }}).start(t, keys)
-	const backoff = 50 * time.Millisecond
+	const backoff = time.Second
 	n := &notify.Notifier{Keys: func() *tsig.Keyring { return keys }, Backoff: backoff, Port: int(s.addr.Port()), Logger: testLogger(t)}
 
 	n.Notify(context.Background(), zoneAt(t, 1), nil)
