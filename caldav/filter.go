@@ -125,9 +125,7 @@ func (r *request) calendarData(res *resource, d *dataRequest, body func() ([]byt
 	}
 	cal, ok := d.apply(o.cal.Component, o.comp, &r.expandLeft)
 	if !ok {
-		limit := strconv.Itoa(r.h.cfg.MaxExpandInstances)
-		return "", precondition(http.StatusForbidden, davxml.NSCalDAV, "max-instances", limit,
-			"calendar-data's expand makes more than "+limit+" instances; ask for a shorter range")
+		return "", r.tooManyInstances()
 	}
 	var buf bytes.Buffer
 	encode(&buf, cal)
@@ -267,6 +265,15 @@ func setUTC(c *ical.Component, name string, t time.Time) {
 	c.Props.Set(p)
 }
 
+// tooManyInstances refuses a request whose recurrence instances,
+// expanded or listed as free-busy periods, would be more than
+// Config.MaxExpandInstances.
+func (r *request) tooManyInstances() error {
+	limit := strconv.Itoa(r.h.cfg.MaxExpandInstances)
+	return precondition(http.StatusForbidden, davxml.NSCalDAV, "max-instances", limit,
+		"the answer would hold more than "+limit+" recurrence instances; ask for a shorter range")
+}
+
 // freeBusy answers a free-busy-query (RFC 4791 §7.10) with one VFREEBUSY
 // listing the busy periods of the calendar's events in the range.
 func (r *request) freeBusy(coll *resource, n *davxml.Node) error {
@@ -303,7 +310,14 @@ func (r *request) freeBusy(coll *resource, n *davxml.Node) error {
 		if o, err = r.full(e.Key, o); err != nil {
 			continue
 		}
-		for _, in := range calquery.Instances(o.cal.Component, ical.CompEvent, tr) {
+		// Each instance is a period of the answer: they spend the
+		// request's budget as expand's do.
+		instances, complete := calquery.InstancesUpTo(o.cal.Component, ical.CompEvent, tr, r.expandLeft+1)
+		if !complete || len(instances) > r.expandLeft {
+			return r.tooManyInstances()
+		}
+		r.expandLeft -= len(instances)
+		for _, in := range instances {
 			if in.Start.IsZero() || !in.End.After(in.Start) {
 				continue
 			}

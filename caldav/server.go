@@ -36,7 +36,8 @@ type Config struct {
 	Registry prometheus.Registerer
 	// MaxExpandInstances bounds the recurrence instances that
 	// calendar-data's expand makes in one calendar-query or multiget, all
-	// objects together; past it the REPORT is refused with
+	// objects together, and the periods of a free-busy-query (one an
+	// instance); past it the REPORT is refused with
 	// CALDAV:max-instances. Default 10,000: a daily event expanded over
 	// 27 years, or 100 daily ones over a quarter, far beyond a calendar
 	// view, and about 3 MB of iCalendar; it is the bound calquery puts on
