@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -51,8 +52,17 @@ func lookPath(p string) (string, error) {
 	return exec.LookPath(p)
 }
 
+// handedOut holds the ports FreePort returned in this process: once
+// closed, a port may be picked again by the kernel, and two peers of one
+// test told the same port would fight over it.
+var handedOut struct {
+	sync.Mutex
+	ports map[int]bool
+}
+
 // FreePort returns a loopback port that was free for both TCP and UDP a
 // moment ago, for peers that must be told their port on the command line.
+// It never returns the same port twice in one process.
 func FreePort(t testing.TB) int {
 	t.Helper()
 	for range 50 {
@@ -63,8 +73,20 @@ func FreePort(t testing.TB) int {
 		port := l.Addr().(*net.TCPAddr).Port
 		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
 		l.Close()
-		if err == nil {
-			u.Close()
+		if err != nil {
+			continue
+		}
+		u.Close()
+		handedOut.Lock()
+		fresh := !handedOut.ports[port]
+		if fresh {
+			if handedOut.ports == nil {
+				handedOut.ports = map[int]bool{}
+			}
+			handedOut.ports[port] = true
+		}
+		handedOut.Unlock()
+		if fresh {
 			return port
 		}
 	}
