@@ -150,8 +150,9 @@ type lockSkipping struct {
 	dir string
 }
 
-// IterReferences lists HEAD, the loose refs but for *.lock files (git
-// refuses ref names ending in .lock), and the packed refs.
+// IterReferences lists HEAD, the loose refs but for *.lock files and
+// what else git skips (git refuses ref names with a component ending in
+// .lock or starting with a dot), and the packed refs.
 func (s lockSkipping) IterReferences() (storer.ReferenceIter, error) {
 	var refs []*plumbing.Reference
 	seen := map[plumbing.ReferenceName]bool{}
@@ -172,13 +173,21 @@ func (s lockSkipping) IterReferences() (storer.ReferenceIter, error) {
 	if err := add(plumbing.HEAD); err != nil {
 		return nil, err
 	}
-	err := filepath.WalkDir(filepath.Join(s.dir, "refs"), func(path string, d fs.DirEntry, err error) error {
+	root := filepath.Join(s.dir, "refs")
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			return nil // removed since its folder was read
 		case err != nil:
 			return err
-		case d.IsDir() || strings.HasSuffix(d.Name(), ".lock"):
+		case path != root && (strings.HasPrefix(d.Name(), ".") || strings.HasSuffix(d.Name(), ".lock")):
+			// As git's walk of refs/ (files-backend.c): no ref name
+			// has a component so named, a folder neither.
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		case d.IsDir():
 			return nil
 		}
 		rel, err := filepath.Rel(s.dir, path)
