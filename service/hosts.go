@@ -173,7 +173,19 @@ func startAnswer(h dnsmessage.Header, q dnsmessage.Question) *dnsmessage.Builder
 
 func (t hostsTable) answerPTR(h dnsmessage.Header, q dnsmessage.Question) []byte {
 	a, ok := reverseAddr(q.Name.String())
-	if !ok || len(t.byAddr[a]) == 0 {
+	if !ok {
+		return nil
+	}
+	// A name a DNS message cannot carry (a label over 63 bytes, an
+	// empty one) is left out, as Go's resolver leaves out names it finds
+	// malformed; the others are still the table's answer.
+	var names []dnsmessage.Name
+	for _, name := range t.byAddr[a] {
+		if n, err := dnsmessage.NewName(name + "."); err == nil && encodable(n) {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
 		return nil
 	}
 	b := startAnswer(h, q)
@@ -181,9 +193,8 @@ func (t hostsTable) answerPTR(h dnsmessage.Header, q dnsmessage.Question) []byte
 		return nil
 	}
 	rh := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET}
-	for _, name := range t.byAddr[a] {
-		n, err := dnsmessage.NewName(name + ".")
-		if err != nil || b.PTRResource(rh, dnsmessage.PTRResource{PTR: n}) != nil {
+	for _, n := range names {
+		if b.PTRResource(rh, dnsmessage.PTRResource{PTR: n}) != nil {
 			return nil
 		}
 	}
@@ -192,6 +203,15 @@ func (t hostsTable) answerPTR(h dnsmessage.Header, q dnsmessage.Question) []byte
 		return nil
 	}
 	return msg
+}
+
+// encodable reports whether n can be packed in a message. It is tried
+// in a message of its own: a Builder whose resource failed half-way
+// may keep compression pointers into what it dropped.
+func encodable(n dnsmessage.Name) bool {
+	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{})
+	rh := dnsmessage.ResourceHeader{Name: n, Class: dnsmessage.ClassINET}
+	return b.StartAnswers() == nil && b.PTRResource(rh, dnsmessage.PTRResource{PTR: n}) == nil
 }
 
 // reverseAddr is the address whose reverse name (RFC 1035 §3.5,

@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
+	"golang.org/x/net/dns/dnsmessage"
 )
 
 // TestHostsResolver: a resolver pinned with a hosts table answers the
@@ -202,5 +204,49 @@ func TestReverseAddr(t *testing.T) {
 		if got := a.String(); ok != (tc.want != "") || ok && got != tc.want {
 			t.Errorf("reverseAddr(%q) = %s, %v; want %q", tc.name, got, ok, tc.want)
 		}
+	}
+}
+
+// TestHostsPTRSkipsUnencodable: a name of the file that cannot be put in
+// a DNS message (a label longer than 63 bytes, an empty label) is left
+// out of the reverse answer, which still comes from the table with the
+// other names; it is not sent to the name servers instead.
+func TestHostsPTRSkipsUnencodable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hosts")
+	long := strings.Repeat("a", 64) + ".lan"
+	os.WriteFile(path, []byte("192.0.2.30 ok.lan "+long+" empty..label also.lan\n192.0.2.31 "+long+"\n"), 0o644)
+	table := readHostsFile(path)
+	ptrs := func(addr string) ([]string, bool) {
+		name, err := dnsmessage.NewName(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: 7, RecursionDesired: true})
+		b.StartQuestions()
+		b.Question(dnsmessage.Question{Name: name, Type: dnsmessage.TypePTR, Class: dnsmessage.ClassINET})
+		q, err := b.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := table.answer(q)
+		if a == nil {
+			return nil, false
+		}
+		var m dnsmessage.Message
+		if err := m.Unpack(a); err != nil {
+			t.Fatalf("answer for %s: %v", addr, err)
+		}
+		var got []string
+		for _, rr := range m.Answers {
+			got = append(got, rr.Body.(*dnsmessage.PTRResource).PTR.String())
+		}
+		return got, true
+	}
+	if got, ok := ptrs("30.2.0.192.in-addr.arpa."); !ok || !slices.Equal(got, []string{"ok.lan.", "also.lan."}) {
+		t.Errorf("PTR 192.0.2.30 = %q (from the table: %v); want ok.lan. and also.lan. from the table", got, ok)
+	}
+	// No name left: the table has nothing to say, the name servers may.
+	if got, ok := ptrs("31.2.0.192.in-addr.arpa."); ok {
+		t.Errorf("PTR 192.0.2.31 = %q from the table, which has no name it can send", got)
 	}
 }
