@@ -8,6 +8,9 @@ type metrics struct {
 	expired   *prometheus.GaugeVec
 	transfers *prometheus.CounterVec
 	checks    *prometheus.CounterVec
+
+	catalogMembers *prometheus.GaugeVec
+	catalogBroken  *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -28,6 +31,20 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "quercus_dns_secondary_soa_checks_total", Help: "SOA queries to the primary, by result (ok, error).",
 		}, []string{"zone", "result"}),
 	}
-	reg.MustRegister(m.serial, m.refreshed, m.expired, m.transfers, m.checks)
+	m.catalogMembers = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "quercus_dns_secondary_catalog_members", Help: "Member zones the catalog gives us now.",
+	}, []string{"catalog"})
+	m.catalogBroken = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "quercus_dns_secondary_catalog_broken", Help: "1 while the catalog's newest version is broken (RFC 9432) and its last good member set is kept.",
+	}, []string{"catalog"})
+	reg.MustRegister(m.serial, m.refreshed, m.expired, m.transfers, m.checks, m.catalogMembers, m.catalogBroken)
 	return m
+}
+
+// forget drops the series of a zone no longer held.
+func (m *metrics) forget(zone string) {
+	labels := prometheus.Labels{"zone": zone}
+	for _, v := range []*prometheus.MetricVec{m.serial.MetricVec, m.refreshed.MetricVec, m.expired.MetricVec, m.transfers.MetricVec, m.checks.MetricVec} {
+		v.DeletePartialMatch(labels)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,10 +39,15 @@ type ZoneConfig struct {
 	Key     *tsig.Key      // signs transfers and SOA queries; nil: unsigned
 }
 
-// Config configures a Secondary. Zones are required; the zero value of
-// every other field works.
+// Config configures a Secondary. Zones or Catalogs are required; the
+// zero value of every other field works.
 type Config struct {
 	Zones []ZoneConfig
+	// Catalogs are catalog zones (RFC 9432) to follow: each is
+	// transferred and refreshed as a zone, but not served, and its
+	// members are transferred from its primary with its key. A member
+	// also in Zones, or in a catalog listed earlier, is left to it.
+	Catalogs []ZoneConfig
 	// Keys are accepted for NOTIFY and for transfers to our own
 	// secondaries; each zone's Key is added. Its _transfer keys that name
 	// a secondary address are notified of every new serial (see
@@ -81,13 +87,26 @@ type Secondary struct {
 	srv      *server.Server
 	notifier *notify.Notifier
 	metrics  *metrics
-	state    map[string]*zoneState // by canonical origin; fixed after New
+
+	stateMu sync.Mutex
+	state   map[string]*zoneState // by canonical origin: zones, catalogs, members
+	runCtx  context.Context       // Run's, for members started later
+	wg      sync.WaitGroup        // the zone goroutines
+
+	catMu    sync.Mutex   // serializes changes to the member set
+	catalogs []*zoneState // in the order configured
 }
 
 // zoneState is one zone's transfer state, owned by its goroutine.
 type zoneState struct {
 	cfg  ZoneConfig
 	kick chan struct{}
+
+	catalog *catalogState // set for a catalog zone
+	owner   string        // a member's catalog; "" for configured zones
+	id      string        // a member's unique id in its catalog
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when the goroutine has ended
 
 	good      *authority.Zone // the last good version, never expired
 	expired   bool
@@ -98,7 +117,7 @@ type zoneState struct {
 // New checks cfg and returns a Secondary serving nothing yet: Run
 // transfers the zones.
 func New(cfg Config) (*Secondary, error) {
-	if len(cfg.Zones) == 0 {
+	if len(cfg.Zones) == 0 && len(cfg.Catalogs) == 0 {
 		return nil, errors.New("secondary: no zones")
 	}
 	if cfg.Logger == nil {
@@ -123,7 +142,7 @@ func New(cfg Config) (*Secondary, error) {
 	client.Now = cfg.Now
 	s := &Secondary{cfg: cfg, client: &client, journal: &xfr.Journal{}, state: map[string]*zoneState{}}
 	keys := cfg.Keys.Keys()
-	for _, zc := range cfg.Zones {
+	for i, zc := range append(slices.Clone(cfg.Zones), cfg.Catalogs...) {
 		origin := dns.CanonicalName(zc.Origin)
 		if origin == "." || zc.Origin == "" {
 			return nil, errors.New("secondary: a zone without a name")
@@ -141,7 +160,12 @@ func New(cfg Config) (*Secondary, error) {
 			}
 		}
 		zc.Origin = origin
-		s.state[origin] = &zoneState{cfg: zc, kick: make(chan struct{}, 1)}
+		z := &zoneState{cfg: zc, kick: make(chan struct{}, 1)}
+		if i >= len(cfg.Zones) {
+			z.catalog = &catalogState{}
+			s.catalogs = append(s.catalogs, z)
+		}
+		s.state[origin] = z
 	}
 	s.keys = tsig.NewKeyring(keys...)
 	s.zones.Store(authority.NewSet())
@@ -188,26 +212,48 @@ func (s *Secondary) Serve(ctx context.Context, pc net.PacketConn, ln net.Listene
 
 // Run transfers the zones and keeps them fresh until ctx ends.
 func (s *Secondary) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
+	s.stateMu.Lock()
+	s.runCtx = ctx
 	for _, z := range s.state {
-		wg.Add(1)
-		go func() { defer wg.Done(); s.runZone(ctx, z) }()
+		s.start(ctx, z)
 	}
-	wg.Wait()
+	s.stateMu.Unlock()
+	s.wg.Wait()
 	s.notifier.Wait()
 	return nil
 }
 
+// start runs z's goroutine until ctx ends or z is stopped. The caller
+// holds stateMu.
+func (s *Secondary) start(ctx context.Context, z *zoneState) {
+	ctx, z.cancel = context.WithCancel(ctx)
+	z.done = make(chan struct{})
+	s.state[z.cfg.Origin] = z
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(z.done)
+		s.runZone(ctx, z)
+	}()
+}
+
+// zone returns the state of the zone at origin, or nil.
+func (s *Secondary) zone(origin string) *zoneState {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	return s.state[origin]
+}
+
 // fromPrimary reports whether addr is the primary of the zone.
 func (s *Secondary) fromPrimary(origin string, addr netip.Addr) bool {
-	z := s.state[origin]
+	z := s.zone(origin)
 	return z != nil && addr.Unmap() == z.cfg.Primary.Addr().Unmap()
 }
 
 // notified is called for a NOTIFY the server authenticated, or an
 // unsigned one from the zone's primary.
 func (s *Secondary) notified(origin string, key tsig.Key, from netip.AddrPort) {
-	z := s.state[origin]
+	z := s.zone(origin)
 	if z == nil {
 		return
 	}
@@ -268,16 +314,33 @@ func (s *Secondary) expireIfDue(z *zoneState, now time.Time) {
 		return
 	}
 	z.expired = true
-	s.swap(z.good.Expire())
+	s.serve(z, z.good.Expire())
 	s.metrics.expired.WithLabelValues(z.cfg.Origin).Set(1)
 	s.cfg.Logger.Error("zone expired: no successful refresh within the SOA expire time; answering SERVFAIL", "zone", z.cfg.Origin, "serial", z.good.SOA().Serial, "last_refresh", z.refreshed)
 }
 
-// swap serves z in place of the zone of its origin.
-func (s *Secondary) swap(z *authority.Zone) {
+// serve puts version in place of z's zone in the served set. A catalog
+// is not answered from (RFC 9432 meant it for its consumers, not for
+// resolvers, and its list of zones for no one else): it is held as its SOA alone, expired, so that queries and
+// transfers of it fail with SERVFAIL while NOTIFYs for it still count.
+func (s *Secondary) serve(z *zoneState, version *authority.Zone) {
+	if z.catalog != nil {
+		soaOnly, err := authority.New(z.cfg.Origin, []dns.RR{version.SOA()})
+		if err != nil {
+			return
+		}
+		version = soaOnly.Expire()
+	}
 	s.setMu.Lock()
 	defer s.setMu.Unlock()
-	s.zones.Store(s.zones.Load().With(z))
+	s.zones.Store(s.zones.Load().With(version))
+}
+
+// unserve drops the zone at origin from the served set.
+func (s *Secondary) unserve(origin string) {
+	s.setMu.Lock()
+	defer s.setMu.Unlock()
+	s.zones.Store(s.zones.Load().Without(origin))
 }
 
 // Bounds on one check, whatever the primary does: each read has its own
@@ -340,13 +403,15 @@ func (s *Secondary) check(ctx context.Context, z *zoneState) {
 	}
 	s.metrics.transfers.WithLabelValues(origin, string(res.Kind), "ok").Inc()
 	old := z.good
-	if old != nil && res.Kind == xfr.IXFR {
+	switch {
+	case z.catalog != nil: // not transferred further: no journal
+	case old != nil && res.Kind == xfr.IXFR:
 		s.journal.Add(origin, res.Steps...)
-	} else if old != nil {
+	case old != nil:
 		s.journal.Record(origin, old.Records(), res.Records)
 	}
 	z.good = next
-	s.swap(next)
+	s.serve(z, next)
 	s.succeeded(z)
 	if res.Bytes >= 1<<20 {
 		// A large transfer leaves garbage several times its size that
@@ -360,6 +425,10 @@ func (s *Secondary) check(ctx context.Context, z *zoneState) {
 		s.cfg.Logger.Info("zone transferred", "zone", origin, "serial", serial, "kind", res.Kind, "records", len(res.Records), "bytes", res.Bytes)
 	} else {
 		s.cfg.Logger.Info("zone updated", "zone", origin, "serial", serial, "was", old.SOA().Serial, "kind", res.Kind, "records", len(res.Records), "bytes", res.Bytes)
+	}
+	if z.catalog != nil {
+		s.follow(z)
+		return
 	}
 	if s.cfg.OnChange != nil {
 		s.cfg.OnChange(next)
@@ -406,7 +475,7 @@ func (s *Secondary) succeeded(z *zoneState) {
 	z.refreshed, z.next = now, now.Add(refresh)
 	if z.expired {
 		z.expired = false
-		s.swap(z.good)
+		s.serve(z, z.good)
 		s.cfg.Logger.Info("zone fresh again after expiry", "zone", z.cfg.Origin, "serial", z.good.SOA().Serial)
 	}
 	s.metrics.expired.WithLabelValues(z.cfg.Origin).Set(0)

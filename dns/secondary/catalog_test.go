@@ -1,0 +1,247 @@
+package secondary_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/quercus-dev/quercus/dns/authority"
+	"github.com/quercus-dev/quercus/dns/secondary"
+	"github.com/quercus-dev/quercus/dns/server"
+	"github.com/quercus-dev/quercus/dns/tsig"
+	"github.com/quercus-dev/quercus/internal/dnstest"
+	"github.com/quercus-dev/quercus/internal/zonetest"
+)
+
+const catalogName = "catalog.invalid."
+
+// catalogZone is a catalog at serial with version and members given as
+// "id zone" pairs.
+func catalogZone(t testing.TB, serial int, version string, members ...string) *authority.Zone {
+	var b strings.Builder
+	fmt.Fprintf(&b, "$ORIGIN %s\n$TTL 0\n@ SOA invalid. invalid. %d 10 5 30 0\n@ NS invalid.\n", catalogName, serial)
+	if version != "" {
+		fmt.Fprintf(&b, "version TXT %q\n", version)
+	}
+	for _, m := range members {
+		id, zone, _ := strings.Cut(m, " ")
+		fmt.Fprintf(&b, "%s.zones PTR %s\n", id, zone)
+	}
+	return zonetest.Zone(t, catalogName, b.String())
+}
+
+// memberZone is a small zone at origin; www's address says the serial.
+func memberZone(t testing.TB, origin string, serial int) *authority.Zone {
+	return zonetest.Zone(t, origin, fmt.Sprintf("$ORIGIN %s\n$TTL 300\n@ SOA ns1 hostmaster %d 10 5 30 300\n@ NS ns1\nns1 A 192.0.2.53\nwww A 192.0.2.%d\n", origin, serial, serial))
+}
+
+// multiPrimary serves any zones, with one key for all of them.
+type multiPrimary struct {
+	addr  netip.AddrPort
+	key   tsig.Key
+	zones atomic.Pointer[authority.Set]
+}
+
+func startMultiPrimary(t *testing.T, zones ...*authority.Zone) *multiPrimary {
+	// A key for every zone, as a catalog's key must be for its members'
+	// signed NOTIFYs to count.
+	key, err := tsig.Generate("catalog._transfer", dns.HmacSHA256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &multiPrimary{key: key}
+	p.zones.Store(authority.NewSet(zones...))
+	keys := tsig.NewKeyring(key)
+	p.addr = netip.MustParseAddrPort(dnstest.Serve(t, server.Config{
+		Zones: p.zones.Load,
+		Keys:  func() *tsig.Keyring { return keys },
+	}))
+	return p
+}
+
+func (p *multiPrimary) set(z *authority.Zone) { p.zones.Store(p.zones.Load().With(z)) }
+
+type catalogFixture struct {
+	p       *multiPrimary
+	s       *secondary.Secondary
+	clock   *fakeClock
+	reg     *prometheus.Registry
+	addr    string
+	changes chan string // "zone serial" of each member transfer
+}
+
+// startCatalog runs a secondary of the catalog and of the zones given
+// explicitly, and waits until waits goroutines have settled.
+func startCatalog(t *testing.T, p *multiPrimary, explicit []string, waits int) *catalogFixture {
+	f := &catalogFixture{p: p, clock: newClock(), reg: prometheus.NewRegistry(), changes: make(chan string, 100)}
+	var zones []secondary.ZoneConfig
+	for _, z := range explicit {
+		zones = append(zones, secondary.ZoneConfig{Origin: z, Primary: p.addr, Key: &p.key})
+	}
+	s, err := secondary.New(secondary.Config{
+		Zones:    zones,
+		Catalogs: []secondary.ZoneConfig{{Origin: catalogName, Primary: p.addr, Key: &p.key}},
+		OnChange: func(z *authority.Zone) { f.changes <- fmt.Sprintf("%s %d", z.Origin(), z.SOA().Serial) },
+		Now:      f.clock.Now,
+		After:    f.clock.After,
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Registry: f.reg,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.s = s
+	pc, ln, err := server.Listen("127.0.0.1:0", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.addr = pc.LocalAddr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); s.Run(ctx) }()
+	go func() { defer wg.Done(); s.Serve(ctx, pc, ln) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	f.settle(t, waits)
+	return f
+}
+
+// settle waits until n zone goroutines have come back to wait: the
+// catalog, and each member it started or that was due.
+func (f *catalogFixture) settle(t *testing.T, n int) {
+	t.Helper()
+	for range n {
+		f.clock.idle(t)
+	}
+}
+
+// served lists the zones served, catalog aside, as "zone serial".
+func (f *catalogFixture) served() string {
+	var out []string
+	for _, z := range f.s.Zones().Zones() {
+		if z.Origin() != catalogName {
+			out = append(out, fmt.Sprintf("%s %d", z.Origin(), z.SOA().Serial))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func (f *catalogFixture) notify(t *testing.T, zone string) {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetNotify(zone)
+	p := &tsig.Provider{Keys: func() *tsig.Keyring { return tsig.NewKeyring(f.p.key) }}
+	if err := p.SignRequest(m, f.p.key.Name); err != nil {
+		t.Fatal(err)
+	}
+	r, _, err := (&dns.Client{TsigProvider: p, Timeout: 5 * time.Second}).Exchange(m, f.addr)
+	if err != nil || r.Rcode != dns.RcodeSuccess {
+		t.Fatalf("NOTIFY %s: %v %v", zone, r, err)
+	}
+}
+
+func (f *catalogFixture) gauge(t *testing.T, name string) float64 {
+	return (&fixture{reg: f.reg}).counter(t, name, map[string]string{"catalog": catalogName})
+}
+
+func query(t *testing.T, addr, name string, qtype uint16) int {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	r, _, err := (&dns.Client{Timeout: 5 * time.Second}).Exchange(m, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Rcode
+}
+
+// TestCatalogMembers follows a catalog through its versions: members
+// come and go, a broken version changes nothing, a member whose unique
+// id changes is transferred afresh, and a zone given explicitly stays
+// whatever the catalog says of it.
+func TestCatalogMembers(t *testing.T) {
+	p := startMultiPrimary(t,
+		catalogZone(t, 1, "2", "m1 a.example.", "m2 b.example.", "m3 x.example."),
+		memberZone(t, "a.example.", 1), memberZone(t, "b.example.", 1),
+		memberZone(t, "c.example.", 1), memberZone(t, "x.example.", 1))
+	// x.example (explicit) and the catalog, then its members a and b.
+	f := startCatalog(t, p, []string{"x.example"}, 4)
+	if got, want := f.served(), "a.example. 1, b.example. 1, x.example. 1"; got != want {
+		t.Fatalf("served: %s, want %s", got, want)
+	}
+	if n := f.gauge(t, "quercus_dns_secondary_catalog_members"); n != 2 {
+		t.Errorf("members metric: %v, want 2 (x.example is configured)", n)
+	}
+	// The catalog itself is not answered, nor transferred.
+	if rc := query(t, f.addr, "version."+catalogName, dns.TypeTXT); rc != dns.RcodeServerFailure {
+		t.Errorf("catalog query: %s, want SERVFAIL", dns.RcodeToString[rc])
+	}
+	if rc := query(t, f.addr, "www.a.example.", dns.TypeA); rc != dns.RcodeSuccess {
+		t.Errorf("member query: %s", dns.RcodeToString[rc])
+	}
+
+	// b and x leave the catalog, c comes: the catalog and c settle.
+	p.set(catalogZone(t, 2, "2", "m1 a.example.", "m4 c.example."))
+	f.notify(t, catalogName)
+	f.settle(t, 2)
+	if got, want := f.served(), "a.example. 1, c.example. 1, x.example. 1"; got != want {
+		t.Fatalf("after removing b and x: %s, want %s", got, want)
+	}
+	if rc := query(t, f.addr, "www.b.example.", dns.TypeA); rc != dns.RcodeRefused {
+		t.Errorf("removed member: %s, want REFUSED", dns.RcodeToString[rc])
+	}
+
+	// Broken versions keep the last good member set.
+	for i, broken := range []*authority.Zone{
+		catalogZone(t, 3, "", "m1 a.example."),                   // no version
+		catalogZone(t, 4, "1", "m1 a.example."),                  // old schema
+		catalogZone(t, 5, "2", "m1 a.example.", "m9 a.example."), // a twice
+	} {
+		p.set(broken)
+		f.clock.step(t, 10*time.Second) // the refresh: the catalog checks...
+		f.settle(t, 3)                  // ...as do a, c and x, due at the same time
+		if got, want := f.served(), "a.example. 1, c.example. 1, x.example. 1"; got != want {
+			t.Fatalf("broken version %d: %s, want %s", i, got, want)
+		}
+		if n := f.gauge(t, "quercus_dns_secondary_catalog_broken"); n != 1 {
+			t.Errorf("broken version %d: broken metric %v, want 1", i, n)
+		}
+	}
+
+	// Good again, with a's unique id changed: a is transferred afresh
+	// (a new serial shows it), c is gone.
+	p.set(memberZone(t, "a.example.", 2))
+	p.set(catalogZone(t, 6, "2", "m5 a.example."))
+	f.notify(t, catalogName)
+	f.settle(t, 2) // the catalog and the new a
+	if got, want := f.served(), "a.example. 2, x.example. 1"; got != want {
+		t.Fatalf("after a's id changed: %s, want %s", got, want)
+	}
+	if n := f.gauge(t, "quercus_dns_secondary_catalog_broken"); n != 0 {
+		t.Errorf("broken metric %v, want 0", n)
+	}
+	if n := f.gauge(t, "quercus_dns_secondary_catalog_members"); n != 1 {
+		t.Errorf("members metric: %v, want 1", n)
+	}
+
+	// A member's NOTIFY, signed with the catalog's key, is heard.
+	for len(f.changes) > 0 {
+		<-f.changes
+	}
+	p.set(memberZone(t, "a.example.", 3))
+	f.notify(t, "a.example.")
+	f.settle(t, 1)
+	if got := <-f.changes; got != "a.example. 3" {
+		t.Fatalf("after the member's NOTIFY: %s", got)
+	}
+}
