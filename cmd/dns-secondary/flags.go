@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -11,9 +10,9 @@ import (
 	"github.com/quercus-dev/quercus/dns/tsig"
 )
 
-// zoneFlags collects --zone, --primary and --key in the order given: a
-// --zone opens a zone, and the --primary and --key that follow it are its
-// own; a --key outside an open zone (or after its key) is a robur-style
+// zoneFlags collects --zone, --catalog, --primary and --key in the order
+// given: a --zone or --catalog opens a zone, and the --primary and --key
+// that follow it are its own; a --key outside an open zone (or after its key) is a robur-style
 // transfer key, <primary-ip>.<secondary-ip>._transfer.<zone>, whose name
 // gives the zone and the primary (port 53).
 type zoneFlags struct {
@@ -22,7 +21,7 @@ type zoneFlags struct {
 
 type zoneItem struct{ flag, value string }
 
-// value is one of the three flags, appending to the shared list.
+// value is one of the four flags, appending to the shared list.
 type value struct {
 	z    *zoneFlags
 	flag string
@@ -35,50 +34,62 @@ func (v value) Set(s string) error {
 	return nil
 }
 
-// zones turns the flags into zone configurations.
-func (z *zoneFlags) zones() ([]secondary.ZoneConfig, error) {
+// zones turns the flags into the configurations of zones and catalogs.
+func (z *zoneFlags) zones() (zones, catalogs []secondary.ZoneConfig, err error) {
 	var out []secondary.ZoneConfig
+	var isCatalog []bool
 	open := -1 // the zone --primary and --key apply to
 	for _, it := range z.items {
 		switch it.flag {
-		case "zone":
+		case "zone", "catalog":
 			name := strings.TrimSpace(it.value)
 			if name == "" || name == "." {
-				return nil, errors.New("--zone: a zone name is needed")
+				return nil, nil, fmt.Errorf("--%s: a zone name is needed", it.flag)
 			}
 			out = append(out, secondary.ZoneConfig{Origin: name})
+			isCatalog = append(isCatalog, it.flag == "catalog")
 			open = len(out) - 1
 		case "primary":
 			if open < 0 || out[open].Primary.IsValid() {
-				return nil, fmt.Errorf("--primary %s: give it after its --zone, once", it.value)
+				return nil, nil, fmt.Errorf("--primary %s: give it after its --zone or --catalog, once", it.value)
 			}
 			ap, err := dnsaddr.Parse(strings.TrimSpace(it.value))
 			if err != nil {
-				return nil, fmt.Errorf("--primary: %w", err)
+				return nil, nil, fmt.Errorf("--primary: %w", err)
 			}
 			out[open].Primary = ap
 		case "key":
 			k, err := tsig.ParseFlag(it.value)
 			if err != nil {
-				return nil, fmt.Errorf("--key: %w", err)
+				return nil, nil, fmt.Errorf("--key: %w", err)
 			}
 			if open >= 0 && out[open].Key == nil {
 				out[open].Key = &k
 				continue
 			}
 			if !k.Primary.IsValid() || k.Rights&tsig.Transfer == 0 {
-				return nil, fmt.Errorf("--key %s: without --zone, the key must be named <primary-ip>.<secondary-ip>._transfer.<zone>", k.Name)
+				return nil, nil, fmt.Errorf("--key %s: without --zone, the key must be named <primary-ip>.<secondary-ip>._transfer.<zone>", k.Name)
 			}
 			out = append(out, secondary.ZoneConfig{Origin: k.Zone, Primary: netip.AddrPortFrom(k.Primary, 53), Key: &k})
+			isCatalog = append(isCatalog, false)
 			open = -1
 		}
 	}
-	for _, zc := range out {
+	for i, zc := range out {
 		if !zc.Primary.IsValid() {
-			return nil, fmt.Errorf("--zone %s: no --primary", zc.Origin)
+			flag := "--zone"
+			if isCatalog[i] {
+				flag = "--catalog"
+			}
+			return nil, nil, fmt.Errorf("%s %s: no --primary", flag, zc.Origin)
+		}
+		if isCatalog[i] {
+			catalogs = append(catalogs, zc)
+		} else {
+			zones = append(zones, zc)
 		}
 	}
-	return out, nil
+	return zones, catalogs, nil
 }
 
 // keyList is a repeatable NAME:ALG:SECRET flag.

@@ -11,7 +11,7 @@ func TestZoneFlags(t *testing.T) {
 	tests := []struct {
 		name string
 		args [][2]string
-		want string // zone primary key, one line per zone
+		want string // zone primary key, one line per zone; catalogs start with "catalog "
 		err  string
 	}{
 		{"explicit", [][2]string{{"zone", "example.com"}, {"primary", "192.0.2.1:5300"}, {"key", "k._transfer.example.com:hmac-sha256:" + secret}},
@@ -24,7 +24,16 @@ func TestZoneFlags(t *testing.T) {
 			{"zone", "example.com"}, {"primary", "192.0.2.1"}, {"key", "k._update.example.com:hmac-sha256:" + secret},
 			{"key", "192.0.2.1.192.0.2.2._transfer.example.org:hmac-sha256:" + secret}},
 			"example.com 192.0.2.1:53 k._update.example.com.\nexample.org. 192.0.2.1:53 192.0.2.1.192.0.2.2._transfer.example.org.", ""},
+		{"catalog", [][2]string{{"catalog", "catalog.invalid"}, {"primary", "192.0.2.1:5300"}, {"key", "xfr._transfer:hmac-sha256:" + secret},
+			{"zone", "example.com"}, {"primary", "192.0.2.2"}},
+			"catalog catalog.invalid 192.0.2.1:5300 xfr._transfer.\nexample.com 192.0.2.2:53 -", ""},
+		{"robur key after a catalog with its key", [][2]string{
+			{"catalog", "catalog.invalid"}, {"primary", "192.0.2.1"}, {"key", "xfr._transfer:hmac-sha256:" + secret},
+			{"key", "192.0.2.1.192.0.2.2._transfer.example.org:hmac-sha256:" + secret}},
+			"catalog catalog.invalid 192.0.2.1:53 xfr._transfer.\nexample.org. 192.0.2.1:53 192.0.2.1.192.0.2.2._transfer.example.org.", ""},
 		{"zone without primary", [][2]string{{"zone", "example.com"}}, "", "no --primary"},
+		{"catalog without primary", [][2]string{{"catalog", "catalog.invalid"}}, "", "--catalog catalog.invalid: no --primary"},
+		{"catalog without name", [][2]string{{"catalog", " "}}, "", "--catalog: a zone name is needed"},
 		{"primary without zone", [][2]string{{"primary", "192.0.2.1"}}, "", "after its --zone"},
 		{"key without addresses", [][2]string{{"key", "k._transfer.example.com:hmac-sha256:" + secret}}, "", "must be named"},
 		{"bad address", [][2]string{{"zone", "example.com"}, {"primary", "ns1.example.com"}}, "", "want an IP address"},
@@ -36,7 +45,7 @@ func TestZoneFlags(t *testing.T) {
 			for _, a := range tc.args {
 				value{&zf, a[0]}.Set(a[1])
 			}
-			zones, err := zf.zones()
+			zones, catalogs, err := zf.zones()
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err %v, want %q", err, tc.err)
@@ -47,12 +56,16 @@ func TestZoneFlags(t *testing.T) {
 				t.Fatal(err)
 			}
 			var lines []string
-			for _, z := range zones {
+			for i, z := range append(catalogs, zones...) {
 				key := "-"
 				if z.Key != nil {
 					key = z.Key.Name
 				}
-				lines = append(lines, z.Origin+" "+z.Primary.String()+" "+key)
+				line := z.Origin + " " + z.Primary.String() + " " + key
+				if i < len(catalogs) {
+					line = "catalog " + line
+				}
+				lines = append(lines, line)
 			}
 			if got := strings.Join(lines, "\n"); got != tc.want {
 				t.Fatalf("got\n%s\nwant\n%s", got, tc.want)

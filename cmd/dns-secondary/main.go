@@ -33,8 +33,9 @@ func main() {
 	})
 	var zf zoneFlags
 	fs.Var(value{&zf, "zone"}, "zone", "`ZONE` to transfer; the --primary and --key after it are its own (repeatable)")
-	fs.Var(value{&zf, "primary"}, "primary", "`ADDR[:PORT]` of the primary of the --zone before it (port 53 if none)")
-	fs.Var(value{&zf, "key"}, "key", "`NAME:ALG:SECRET` TSIG key signing the transfers of the --zone before it; alone, a robur-style key <primary-ip>.<secondary-ip>._transfer.<zone> that names the zone and its primary (repeatable)")
+	fs.Var(value{&zf, "catalog"}, "catalog", "catalog `ZONE` (RFC 9432) to follow: its member zones are transferred from its --primary with its --key, given after it as for --zone; the catalog itself is not served (repeatable)")
+	fs.Var(value{&zf, "primary"}, "primary", "`ADDR[:PORT]` of the primary of the --zone or --catalog before it (port 53 if none)")
+	fs.Var(value{&zf, "key"}, "key", "`NAME:ALG:SECRET` TSIG key signing the transfers of the --zone or --catalog before it; alone, a robur-style key <primary-ip>.<secondary-ip>._transfer.<zone> that names the zone and its primary (repeatable)")
 	var keys keyList
 	fs.Var(&keys, "transfer-key", "`NAME:ALG:SECRET` TSIG key our own secondaries transfer with (repeatable); _transfer keys naming a secondary address are also notified")
 	sockets := server.SocketsFlag(fs)
@@ -44,36 +45,40 @@ func main() {
 		"Zones are configured by flags and held in memory only:",
 		"  dns-secondary --zone example.com --primary 192.0.2.1 --key NAME:hmac-sha256:SECRET",
 		"  dns-secondary --key 192.0.2.1.192.0.2.2._transfer.example.com:hmac-sha256:SECRET",
+		"  dns-secondary --catalog catalog.invalid --primary 192.0.2.1 --key xfr._transfer:hmac-sha256:SECRET",
 		"Key names give rights as in dns-primary (<name>._update.<zone>, <ip1>.<ip2>._transfer.<zone>, ...):",
-		"a zone's key must have notify rights on it for the primary's NOTIFY to be accepted.",
+		"a zone's key must have notify rights on it for the primary's NOTIFY to be accepted (a catalog's key:",
+		"on its members too, as <name>._transfer has on every zone; else only their SOA timers refresh them).",
 		"Secrets show in ps: prefer QUERCUS_KEY in the environment for a single zone.",
 	); err != nil {
 		os.Exit(2)
 	}
-	zones, err := zf.zones()
-	if err == nil && len(zones) == 0 {
-		err = fmt.Errorf("no zones: give --zone ZONE --primary ADDR [--key NAME:ALG:SECRET], or a robur-style --key (see --help)")
+	zones, catalogs, err := zf.zones()
+	if err == nil && len(zones) == 0 && len(catalogs) == 0 {
+		err = fmt.Errorf("no zones: give --zone ZONE --primary ADDR [--key NAME:ALG:SECRET], a --catalog, or a robur-style --key (see --help)")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dns-secondary:", err)
 		os.Exit(2)
 	}
-	if err := run(f, zones, keys, also, *sockets); err != nil {
+	if err := run(f, zones, catalogs, keys, also, *sockets); err != nil {
 		fmt.Fprintln(os.Stderr, "dns-secondary:", err)
 		os.Exit(1)
 	}
 }
 
-func run(f service.Flags, zones []secondary.ZoneConfig, keys keyList, also dnsaddr.List, sockets int) error {
-	// TCP only to the primaries, for transfers.
+func run(f service.Flags, zones, catalogs []secondary.ZoneConfig, keys keyList, also dnsaddr.List, sockets int) error {
+	// TCP only to the primaries, for transfers: a catalog's members
+	// come from its own.
 	var primaries sandbox.Policy
-	for _, z := range zones {
+	for _, z := range append(slices.Clone(zones), catalogs...) {
 		primaries.ConnectTCP = append(primaries.ConnectTCP, z.Primary.Port())
 	}
 	return service.Run(context.Background(), service.Config{Name: "dns-secondary", Flags: f, Sandbox: sandbox.DNSSecondary.With(primaries)},
 		func(ctx context.Context, c *service.Chassis) error {
 			s, err := secondary.New(secondary.Config{
 				Zones:      zones,
+				Catalogs:   catalogs,
 				Keys:       tsig.NewKeyring(keys...),
 				AlsoNotify: also,
 				Logger:     c.Logger,
@@ -90,7 +95,7 @@ func run(f service.Flags, zones []secondary.ZoneConfig, keys keyList, also dnsad
 			if err := c.Lockdown(sandbox.Policy{}); err != nil {
 				return err
 			}
-			c.Logger.Info("serving DNS", "addr", pc.LocalAddr().String(), "zones", len(zones))
+			c.Logger.Info("serving DNS", "addr", pc.LocalAddr().String(), "zones", len(zones), "catalogs", len(catalogs))
 			c.SetReady(true)
 			errs := make(chan error, 1)
 			go func() { errs <- s.Run(ctx) }()
