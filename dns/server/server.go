@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -246,31 +247,44 @@ func (s *Server) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) 
 	tcp := mk()
 	tcp.Listener = ln
 	servers = append(servers, tcp)
-	// miekg cannot shut down a server that has not started yet: wait for
-	// them all before watching ctx.
-	started := make(chan struct{}, len(servers))
-	errs := make(chan error, len(servers))
-	for _, srv := range servers {
-		srv.NotifyStartedFunc = func() { started <- struct{}{} }
+	// miekg cannot shut down a server that has not started yet, and
+	// one it was asked to shut down before it started goes on serving:
+	// wait until each has started or returned, even after another
+	// failed, before watching ctx and shutting them all down.
+	type ended struct {
+		i   int
+		err error
+	}
+	started := make(chan int, len(servers))
+	ends := make(chan ended, len(servers))
+	for i, srv := range servers {
+		srv.NotifyStartedFunc = func() { started <- i }
 	}
 	s.mu.Lock()
 	s.servers = append(s.servers, servers...)
 	s.mu.Unlock()
-	for _, srv := range servers {
-		go func() { errs <- srv.ActivateAndServe() }()
+	for i, srv := range servers {
+		go func() { ends <- ended{i, srv.ActivateAndServe()} }()
 	}
 	var err error
-	for up := 0; up < len(servers) && err == nil; {
+	settled := make([]bool, len(servers))
+	for n := 0; n < len(servers); {
+		i := 0
 		select {
-		case <-started:
-			up++
-		case err = <-errs:
+		case i = <-started:
+		case e := <-ends:
+			i, err = e.i, cmp.Or(err, e.err)
+		}
+		if !settled[i] {
+			settled[i] = true
+			n++
 		}
 	}
 	if err == nil {
 		select {
 		case <-ctx.Done():
-		case err = <-errs:
+		case e := <-ends:
+			err = e.err
 		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
