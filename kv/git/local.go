@@ -162,8 +162,16 @@ func (s lockSkipping) IterReferences() (storer.ReferenceIter, error) {
 		}
 		seen[name] = true
 		r, err := s.Reference(name)
+		if err == nil && r.Type() == plumbing.SymbolicReference && name != plumbing.HEAD {
+			// go-git's server advertises HEAD's target itself but
+			// drops every other symbolic ref; git advertises it with
+			// its target's commit.
+			if r, err = storer.ResolveReference(s, name); err == nil {
+				r = plumbing.NewHashReference(name, r.Hash())
+			}
+		}
 		if errors.Is(err, plumbing.ErrReferenceNotFound) {
-			return nil // deleted since it was listed
+			return nil // deleted since it was listed, or dangling
 		}
 		if err == nil {
 			refs = append(refs, r)

@@ -51,6 +51,8 @@ func TestLocalRefListingIsGits(t *testing.T) {
 	write("refs/heads/.hidden/inside", two+"\n")
 	write("refs/heads/.dotted", two+"\n")
 	write("refs/heads/sub/branch", one+"\n")
+	write("refs/heads/alias", "ref: refs/heads/sub/branch\n")
+	write("refs/heads/dangling", "ref: refs/heads/nowhere\n")
 
 	var want []string
 	for line := range strings.Lines(peer.Run(t, "", "git", "ls-remote", bare)) {
