@@ -285,6 +285,12 @@ func (c *hostsConn) Write(b []byte) (int, error) {
 	if msg == nil {
 		return c.Conn.Write(b)
 	}
+	if !c.stream && len(msg) > udpPayload(query) {
+		// As a name server does: the resolver asks again over TCP.
+		if msg = truncated(msg); msg == nil {
+			return c.Conn.Write(b)
+		}
+	}
 	if c.stream {
 		msg = append([]byte{byte(len(msg) >> 8), byte(len(msg))}, msg...)
 	}
@@ -306,4 +312,53 @@ func (c *hostsConn) Read(b []byte) (int, error) {
 		c.pending = nil
 	}
 	return n, nil
+}
+
+// udpPayload is the largest answer the sender of query takes in a
+// datagram: the payload size of its EDNS OPT record, or 512 without one
+// (RFC 6891 §6.2.5).
+func udpPayload(query []byte) int {
+	var p dnsmessage.Parser
+	if _, err := p.Start(query); err != nil {
+		return 512
+	}
+	if p.SkipAllQuestions() != nil || p.SkipAllAnswers() != nil || p.SkipAllAuthorities() != nil {
+		return 512
+	}
+	for {
+		h, err := p.AdditionalHeader()
+		if err != nil {
+			return 512
+		}
+		if h.Type == dnsmessage.TypeOPT {
+			return max(512, int(h.Class))
+		}
+		if p.SkipAdditional() != nil {
+			return 512
+		}
+	}
+}
+
+// truncated is msg's header, with TC set, and question: nil if msg
+// does not parse.
+func truncated(msg []byte) []byte {
+	var p dnsmessage.Parser
+	h, err := p.Start(msg)
+	if err != nil {
+		return nil
+	}
+	q, err := p.Question()
+	if err != nil {
+		return nil
+	}
+	h.Truncated = true
+	b := dnsmessage.NewBuilder(nil, h)
+	if b.StartQuestions() != nil || b.Question(q) != nil {
+		return nil
+	}
+	out, err := b.Finish()
+	if err != nil {
+		return nil
+	}
+	return out
 }

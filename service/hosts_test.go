@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -248,5 +249,35 @@ func TestHostsPTRSkipsUnencodable(t *testing.T) {
 	// No name left: the table has nothing to say, the name servers may.
 	if got, ok := ptrs("31.2.0.192.in-addr.arpa."); ok {
 		t.Errorf("PTR 192.0.2.31 = %q from the table, which has no name it can send", got)
+	}
+}
+
+// TestHostsLargeAnswer: an answer from the table too large for the
+// query's UDP payload size comes back truncated (TC), as a name server's
+// would, so that Go's resolver asks again over TCP and gets it whole; a
+// datagram cut at the resolver's buffer failed to parse.
+func TestHostsLargeAnswer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hosts")
+	var line strings.Builder
+	var want []string
+	line.WriteString("192.0.2.40")
+	for i := range 60 {
+		name := fmt.Sprintf("host-%02d.many-names.lan", i)
+		line.WriteString(" " + name)
+		want = append(want, name+".")
+	}
+	os.WriteFile(path, []byte(line.String()+"\n"), 0o644)
+	table := readHostsFile(path)
+	addr := fakeNameServer(t)
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return withHosts(c, table), nil
+	}}
+	if got, err := r.LookupAddr(context.Background(), "192.0.2.40"); err != nil || !slices.Equal(got, want) {
+		t.Errorf("LookupAddr(192.0.2.40) = %d names, %v; want the file's %d", len(got), err, len(want))
 	}
 }
