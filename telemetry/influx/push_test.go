@@ -274,7 +274,7 @@ func TestPushTCP(t *testing.T) {
 
 	// The server goes away and comes back: the next push must not be lost.
 	s.closeConns()
-	time.Sleep(10 * time.Millisecond) // let the FIN arrive
+	waitFIN(t, p)
 	if err := p.Push(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -284,9 +284,22 @@ func TestPushTCP(t *testing.T) {
 
 	s.Close()
 	s.closeConns()
-	time.Sleep(10 * time.Millisecond)
+	waitFIN(t, p)
 	if err := p.Push(ctx); err == nil {
 		t.Error("push without a server: no error")
+	}
+}
+
+// waitFIN waits until p's TCP connection has the server's FIN, which a
+// busy machine may deliver some time after the server closed its end;
+// until then a push has no way to know.
+func waitFIN(t *testing.T, p *Pusher) {
+	t.Helper()
+	c := p.sender.(*tcpSender).conn
+	for deadline := time.Now().Add(10 * time.Second); !closedByPeer(c); { // each look waits 1 ms
+		if time.Now().After(deadline) {
+			t.Fatal("the server's close did not reach the client")
+		}
 	}
 }
 
