@@ -140,7 +140,13 @@ func (l lockSkippingLoader) Load(ep *transport.Endpoint) (storer.Storer, error) 
 	if !ok {
 		return nil, fmt.Errorf("git: local remote %s: unexpected storage %T", ep.Path, s)
 	}
-	return lockSkipping{Storage: fs, dir: gitDir(ep.Path)}, nil
+	dir := gitDir(ep.Path)
+	if dir != ep.Path {
+		// go-git's loader takes a work tree for the repository itself,
+		// and finds no refs and no objects in it: git reads its .git.
+		fs = filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
+	}
+	return lockSkipping{Storage: fs, dir: dir}, nil
 }
 
 // lockSkipping embeds the storage itself, not an interface, so that its

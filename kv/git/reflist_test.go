@@ -82,3 +82,21 @@ func TestLocalRefListingIsGits(t *testing.T) {
 		t.Errorf("the local remote lists\n%s\ngit ls-remote lists\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestNonBareLocalRemote: a local remote that is a work tree, not a
+// bare repository, is read from its .git folder, as git reads it; its
+// refs and objects were looked for in the work tree itself.
+func TestNonBareLocalRemote(t *testing.T) {
+	peer.Require(t, "git")
+	work := filepath.Join(t.TempDir(), "work")
+	peer.Run(t, "", "git", "init", "-q", "--initial-branch=main", work)
+	if err := os.WriteFile(filepath.Join(work, "a"), []byte("from git\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	peer.Run(t, work, "git", "add", "a")
+	peer.Run(t, work, "git", "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q", "-m", "a")
+	s := open(t, work)
+	if b, err := s.Get(ctx, "a"); err != nil || string(b) != "from git\n" {
+		t.Errorf("Get(a) from a work tree's repository = %q, %v", b, err)
+	}
+}
