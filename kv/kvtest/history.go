@@ -100,6 +100,26 @@ func testWalkHistory(t *testing.T, open Opener) {
 		t.Errorf("paged walk = %+v, want %+v", pages, all)
 	}
 
+	// Deleted and created again with the same content: the walk sees
+	// each step, and a walk that stops at the re-creation does not
+	// reach back to the first creation.
+	again := []string{put(t, s, "back", "same")}
+	gone, err := s.Batch(ctx, who("del"), func(tx kv.Txn) error { return tx.Delete("back") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	again = append(again, gone, put(t, s, "back", "same"))
+	p, err := s.WalkHistory(ctx, "back", kv.HistoryOptions{})
+	var ops []string
+	for _, r := range p.Revisions {
+		ops = append(ops, fmt.Sprintf("v%d %v", indexOf(again, r.Version), r.Op))
+	}
+	if want := fmt.Sprint([]string{
+		fmt.Sprintf("v2 %v", kv.Added), fmt.Sprintf("v1 %v", kv.Deleted), fmt.Sprintf("v0 %v", kv.Added),
+	}); err != nil || fmt.Sprint(ops) != want || !p.Complete() {
+		t.Errorf("a re-created key's history: %v, complete %v, %v; want %s", ops, p.Complete(), err, want)
+	}
+
 	if _, err := s.WalkHistory(ctx, "a", kv.HistoryOptions{From: "nope"}); !errors.Is(err, kv.ErrUnknownVersion) {
 		t.Errorf("WalkHistory from an unknown version: %v", err)
 	}
