@@ -357,7 +357,10 @@ const (
 func (s *Secondary) check(ctx context.Context, z *zoneState) {
 	origin := z.cfg.Origin
 	req := xfr.Request{Zone: origin, Server: z.cfg.Primary, Key: z.cfg.Key, Have: z.good}
-	if z.good != nil {
+	// A catalog is checked by IXFR alone: its primary may refuse
+	// queries for it, as Knot does (RFC 9432 keeps catalogs from
+	// resolvers), and an IXFR of an unchanged zone is its SOA alone.
+	if z.good != nil && z.catalog == nil {
 		sctx, cancel := context.WithTimeout(ctx, soaTimeout)
 		soa, err := s.client.SOA(sctx, req)
 		cancel()
