@@ -249,6 +249,7 @@ func (r *request) delete() error {
 	if err != nil {
 		return err
 	}
+	r.h.stamps.removed(res)
 	r.w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -669,8 +670,14 @@ func (r *request) copyMove(move bool) error {
 	if err != nil {
 		return err
 	}
+	if move {
+		r.h.stamps.removed(src)
+	}
 	if src.kind == kFile {
 		r.h.stamps.wrote(dst.key, dst.etag, src.etag, r.committed)
+	} else {
+		// Its files are new, or replaced.
+		r.h.stamps.removed(&resource{kind: kCollection, key: dst.key})
 	}
 	if dst.kind == kMissing {
 		r.w.Header().Set("Location", dst.href())

@@ -3,6 +3,7 @@ package caldav
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -118,6 +119,24 @@ func (c *stampCache) drop(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, key)
+}
+
+// removed forgets the stamps of res, a file or a collection with every
+// file below it, which a commit of this server deleted: stamps are found
+// by content, and a file created again later with the same content (by
+// a push, which records nothing here) is new, not the one deleted.
+func (c *stampCache) removed(res *resource) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, res.key)
+	if res.kind != kCollection {
+		return
+	}
+	for k := range c.m {
+		if strings.HasPrefix(k, res.key+"/") {
+			delete(c.m, k)
+		}
+	}
 }
 
 // wrote records that a commit at t gave key the content digest, having

@@ -283,3 +283,44 @@ func datedProps(body string) map[string]string {
 	}
 	return out
 }
+
+// TestTimesDeletedThenPushed: a file deleted through the server and
+// created again by a push with the same content is new: its times are
+// the push's, not those the server knew of the file it deleted, whose
+// stamp matched the new content's digest.
+func TestTimesDeletedThenPushed(t *testing.T) {
+	for _, what := range []string{"DELETE", "MOVE"} {
+		store := newStore(t)
+		var mu sync.Mutex
+		minute := 0
+		at := func(m int) { mu.Lock(); defer mu.Unlock(); minute = m }
+		clock := func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			return time.Date(2026, 3, 1, 10, minute, 0, 0, time.UTC)
+		}
+		base := timesServer(t, store, clock, historyVersions)
+		ask := `<D:propfind xmlns:D="DAV:"><D:prop><D:getlastmodified/><D:creationdate/></D:prop></D:propfind>`
+		at(1)
+		do(t, base, "MKCALENDAR", "/calendars/alice/cal/", "")
+		at(2)
+		do(t, base, "PUT", "/calendars/alice/cal/a.ics", event)
+		if _, got := do(t, base, "PROPFIND", "/calendars/alice/cal/a.ics", ask, "Depth", "0"); !strings.Contains(got, "<D:creationdate>2026-03-01T10:02:00Z</D:creationdate>") {
+			t.Fatalf("%s: before: %s", what, got)
+		}
+		at(5)
+		if what == "DELETE" {
+			do(t, base, "DELETE", "/calendars/alice/cal/a.ics", "")
+		} else {
+			do(t, base, "MOVE", "/calendars/alice/cal/a.ics", "", "Destination", "/calendars/alice/cal/b.ics")
+		}
+		pushed := kv.Commit{Author: kv.Signature{Name: "git", Email: "git@example.org", Time: time.Date(2026, 3, 1, 10, 7, 0, 0, time.UTC)}, Message: "a is back"}
+		if _, err := store.Batch(t.Context(), pushed, func(tx kv.Txn) error { return tx.Put("calendars/alice/cal/a.ics", []byte(event)) }); err != nil {
+			t.Fatal(err)
+		}
+		want := "<D:getlastmodified>Sun, 01 Mar 2026 10:07:00 GMT</D:getlastmodified><D:creationdate>2026-03-01T10:07:00Z</D:creationdate>"
+		if _, got := do(t, base, "PROPFIND", "/calendars/alice/cal/a.ics", ask, "Depth", "0"); !strings.Contains(got, want) {
+			t.Errorf("%s, then pushed again: %s\nwant %s", what, got, want)
+		}
+	}
+}
