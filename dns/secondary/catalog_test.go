@@ -28,16 +28,25 @@ const catalogName = "catalog.invalid."
 // catalogZone is a catalog at serial with version and members given as
 // "id zone" pairs.
 func catalogZone(t testing.TB, serial int, version string, members ...string) *authority.Zone {
+	return namedCatalog(t, catalogName, serial, version, members...)
+}
+
+// namedCatalog is catalogZone at name; a member "id zone coo" has a
+// coo property.
+func namedCatalog(t testing.TB, name string, serial int, version string, members ...string) *authority.Zone {
 	var b strings.Builder
-	fmt.Fprintf(&b, "$ORIGIN %s\n$TTL 0\n@ SOA invalid. invalid. %d 10 5 30 0\n@ NS invalid.\n", catalogName, serial)
+	fmt.Fprintf(&b, "$ORIGIN %s\n$TTL 0\n@ SOA invalid. invalid. %d 10 5 30 0\n@ NS invalid.\n", name, serial)
 	if version != "" {
 		fmt.Fprintf(&b, "version TXT %q\n", version)
 	}
 	for _, m := range members {
-		id, zone, _ := strings.Cut(m, " ")
-		fmt.Fprintf(&b, "%s.zones PTR %s\n", id, zone)
+		f := strings.Fields(m)
+		fmt.Fprintf(&b, "%s.zones PTR %s\n", f[0], f[1])
+		if len(f) > 2 {
+			fmt.Fprintf(&b, "coo.%s.zones PTR %s\n", f[0], f[2])
+		}
 	}
-	return zonetest.Zone(t, catalogName, b.String())
+	return zonetest.Zone(t, name, b.String())
 }
 
 // memberZone is a small zone at origin; www's address says the serial.
@@ -83,14 +92,22 @@ type catalogFixture struct {
 // startCatalog runs a secondary of the catalog and of the zones given
 // explicitly, and waits until waits goroutines have settled.
 func startCatalog(t *testing.T, p *multiPrimary, explicit []string, waits int) *catalogFixture {
+	return startCatalogs(t, p, explicit, []string{catalogName}, waits)
+}
+
+func startCatalogs(t *testing.T, p *multiPrimary, explicit, catalogs []string, waits int) *catalogFixture {
 	f := &catalogFixture{p: p, clock: newClock(), reg: prometheus.NewRegistry(), changes: make(chan string, 100)}
 	var zones []secondary.ZoneConfig
 	for _, z := range explicit {
 		zones = append(zones, secondary.ZoneConfig{Origin: z, Primary: p.addr, Key: &p.key})
 	}
+	var cats []secondary.ZoneConfig
+	for _, c := range catalogs {
+		cats = append(cats, secondary.ZoneConfig{Origin: c, Primary: p.addr, Key: &p.key})
+	}
 	s, err := secondary.New(secondary.Config{
 		Zones:    zones,
-		Catalogs: []secondary.ZoneConfig{{Origin: catalogName, Primary: p.addr, Key: &p.key}},
+		Catalogs: cats,
 		OnChange: func(z *authority.Zone) { f.changes <- fmt.Sprintf("%s %d", z.Origin(), z.SOA().Serial) },
 		Now:      f.clock.Now,
 		After:    f.clock.After,
@@ -129,7 +146,7 @@ func (f *catalogFixture) settle(t *testing.T, n int) {
 func (f *catalogFixture) served() string {
 	var out []string
 	for _, z := range f.s.Zones().Zones() {
-		if z.Origin() != catalogName {
+		if !strings.HasSuffix(z.Origin(), ".invalid.") { // catalogs
 			out = append(out, fmt.Sprintf("%s %d", z.Origin(), z.SOA().Serial))
 		}
 	}
@@ -151,7 +168,11 @@ func (f *catalogFixture) notify(t *testing.T, zone string) {
 }
 
 func (f *catalogFixture) gauge(t *testing.T, name string) float64 {
-	return (&fixture{reg: f.reg}).counter(t, name, map[string]string{"catalog": catalogName})
+	return f.gaugeOf(t, name, catalogName)
+}
+
+func (f *catalogFixture) gaugeOf(t *testing.T, name, catalog string) float64 {
+	return (&fixture{reg: f.reg}).counter(t, name, map[string]string{"catalog": catalog})
 }
 
 func query(t *testing.T, addr, name string, qtype uint16) int {
@@ -243,5 +264,57 @@ func TestCatalogMembers(t *testing.T) {
 	f.settle(t, 1)
 	if got := <-f.changes; got != "a.example. 3" {
 		t.Fatalf("after the member's NOTIFY: %s", got)
+	}
+}
+
+// TestCatalogOwnership: a zone listed by two catalogs stays with the one
+// that has it, until its coo property hands it to the other (RFC 9432
+// §5.6); it is then transferred afresh, and the first catalog dropping
+// it changes nothing.
+func TestCatalogOwnership(t *testing.T) {
+	const cat1, cat2 = "one.invalid.", "two.invalid."
+	p := startMultiPrimary(t, namedCatalog(t, cat1, 1, "2", "m1 a.example."), namedCatalog(t, cat2, 1, "2"),
+		memberZone(t, "a.example.", 1))
+	f := startCatalogs(t, p, nil, []string{cat1, cat2}, 3) // both catalogs and a
+	owners := func() string {
+		return fmt.Sprintf("%v %v", f.gaugeOf(t, "quercus_dns_secondary_catalog_members", cat1), f.gaugeOf(t, "quercus_dns_secondary_catalog_members", cat2))
+	}
+	drain := func() {
+		for len(f.changes) > 0 {
+			<-f.changes
+		}
+	}
+	drain()
+
+	p.set(namedCatalog(t, cat2, 2, "2", "n1 a.example."))
+	f.notify(t, cat2)
+	f.settle(t, 1)
+	if got := owners(); got != "1 0" {
+		t.Fatalf("listed by both: members of each %s, want 1 0 (the first keeps it)", got)
+	}
+
+	p.set(memberZone(t, "a.example.", 2))
+	p.set(namedCatalog(t, cat1, 2, "2", "m1 a.example. "+cat2))
+	f.notify(t, cat1)
+	f.settle(t, 2) // cat1 and a, started afresh
+	if got := owners(); got != "0 1" {
+		t.Fatalf("after coo: members of each %s, want 0 1", got)
+	}
+	if got := <-f.changes; got != "a.example. 2" {
+		t.Fatalf("after coo: %s, want a transferred afresh at serial 2", got)
+	}
+
+	p.set(namedCatalog(t, cat1, 3, "2"))
+	f.notify(t, cat1)
+	f.settle(t, 1)
+	if got, want := f.served(), "a.example. 2"; got != want || len(f.changes) > 0 {
+		t.Fatalf("after the old catalog dropped it: %s (%d transfers), want %s and none", got, len(f.changes), want)
+	}
+
+	p.set(namedCatalog(t, cat2, 3, "2"))
+	f.notify(t, cat2)
+	f.settle(t, 1)
+	if got := f.served(); got != "" {
+		t.Fatalf("after the new catalog dropped it: %s served", got)
 	}
 }
