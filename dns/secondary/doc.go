@@ -19,4 +19,18 @@
 //
 // A zone never transferred is not served (queries are REFUSED); NOTIFY for
 // it is answered NOTAUTH, and it is retried every Config.Retry.
+//
+// Catalog zones (RFC 9432, Config.Catalogs; parsed by dns/catalog) are
+// transferred and refreshed as zones, NOTIFY included, but checked by IXFR
+// rather than an SOA query (knotd refuses queries for its catalogs), and
+// not answered: queries and transfers of a catalog get SERVFAIL. Each new
+// version sets the catalog's members, which are then transferred and
+// refreshed as zones, from the catalog's primary with its key; a member
+// dropped from the catalog stops and is no longer served. A broken version
+// (no or another schema version, two PTRs under a unique id, ...) keeps the
+// last good member set. A member whose unique id changes, or that moves to
+// another catalog (its coo property), is transferred afresh. A zone in
+// Config.Zones is never a catalog member; a zone listed by several
+// catalogs belongs to the one that has it, else the first configured. A
+// catalog expiring changes no member: each has its own SOA timers.
 package secondary
