@@ -556,6 +556,10 @@ func (r *request) copyMove(move bool) error {
 		if err := r.checkBind(src); err != nil {
 			return err
 		}
+	} else if dst.kind != kMissing && !r.ownsProperties(dst) {
+		// RFC 3744 appendix B: a COPY onto an existing resource needs
+		// write-properties on it, for it replaces its properties too.
+		return precondition(http.StatusForbidden, "DAV:", "need-privileges", "", "a share does not grant changing properties")
 	}
 	if dst.kind != kMissing && dst.kind != kFile && dst.kind != kCollection {
 		return errorf(http.StatusForbidden, "cannot overwrite %s", dst.href())

@@ -51,7 +51,7 @@ func TestShareeWrites(t *testing.T) {
 				return err
 			}
 		}
-		for k, uid := range map[string]string{"calendars/test/team/e.ics": "t", "calendars/test/news/e.ics": "n", "calendars/alice/own/a.ics": "a"} {
+		for k, uid := range map[string]string{"calendars/test/team/e.ics": "t", "calendars/test/news/e.ics": "n", "calendars/alice/own/a.ics": "a", "calendars/bob/mine/b.ics": "b"} {
 			if err := tx.Put(k, []byte(strings.Replace(event, "UID:u1", "UID:"+uid, 1))); err != nil {
 				return err
 			}
@@ -88,6 +88,11 @@ func TestShareeWrites(t *testing.T) {
 		{"bob", "COPY", "/calendars/test/team/", "", dst("/calendars/bob/copy/"), 201},
 		{"bob", "PUT", "/calendars/test/team/n.ics", strings.Replace(event, "UID:u1", "UID:n", 1), nil, 201},
 		{"bob", "MOVE", "/calendars/test/team/n.ics", "", dst("/calendars/bob/mine/n.ics"), 201},
+		// A COPY onto an existing event writes its properties too
+		// (RFC 3744 appendix B: write-properties on the target), which
+		// a share does not grant; onto a new name it binds.
+		{"bob", "COPY", "/calendars/bob/mine/b.ics", "", dst("/calendars/test/team/e.ics"), 403},
+		{"bob", "COPY", "/calendars/bob/mine/b.ics", "", dst("/calendars/test/team/b.ics"), 201},
 		{"bob", "DELETE", "/calendars/test/team/e.ics", "", nil, 204},
 	}
 	for _, tt := range tests {
