@@ -576,6 +576,11 @@ func (s *Store) WalkHistory(ctx context.Context, key string, opt kv.HistoryOptio
 		if h, err = parseVersion(opt.From); err != nil {
 			return page, err
 		}
+		if h.IsZero() {
+			// No commit has it: the walk would end at once and look
+			// complete, where mem refuses an unknown version.
+			return page, fmt.Errorf("%w: %q", kv.ErrUnknownVersion, opt.From)
+		}
 	}
 	if h.IsZero() {
 		return page, nil

@@ -120,8 +120,10 @@ func testWalkHistory(t *testing.T, open Opener) {
 		t.Errorf("a re-created key's history: %v, complete %v, %v; want %s", ops, p.Complete(), err, want)
 	}
 
-	if _, err := s.WalkHistory(ctx, "a", kv.HistoryOptions{From: "nope"}); !errors.Is(err, kv.ErrUnknownVersion) {
-		t.Errorf("WalkHistory from an unknown version: %v", err)
+	for _, from := range []string{"nope", "0000000000000000000000000000000000000000", "0123456789abcdef0123456789abcdef01234567"} {
+		if p, err := s.WalkHistory(ctx, "a", kv.HistoryOptions{From: from}); !errors.Is(err, kv.ErrUnknownVersion) {
+			t.Errorf("WalkHistory from unknown version %q: %+v, %v", from, p, err)
+		}
 	}
 	if _, err := s.WalkHistory(ctx, "../a", kv.HistoryOptions{}); !errors.Is(err, kv.ErrInvalidKey) {
 		t.Errorf("WalkHistory of a bad key: %v", err)
