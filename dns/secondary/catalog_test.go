@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -316,5 +317,107 @@ func TestCatalogOwnership(t *testing.T) {
 	f.settle(t, 1)
 	if got := f.served(); got != "" {
 		t.Fatalf("after the new catalog dropped it: %s served", got)
+	}
+}
+
+// TestCatalogTransfersBounded: a catalog listing many new zones does not
+// open a transfer for each at once, but Config.MaxTransfers.
+func TestCatalogTransfersBounded(t *testing.T) {
+	const members, limit = 12, 3
+	var list []string
+	zones := map[string]*authority.Zone{}
+	for i := range members {
+		name := fmt.Sprintf("z%d.example.", i)
+		list = append(list, fmt.Sprintf("m%d %s", i, name))
+		zones[name] = memberZone(t, name, 1)
+	}
+	zones[catalogName] = catalogZone(t, 1, "2", list...)
+
+	// A primary whose member transfers wait to be let go, one by one.
+	var mu sync.Mutex
+	inflight, most := 0, 0
+	arrived, release := make(chan struct{}, members), make(chan struct{})
+	mux := dns.NewServeMux()
+	mux.HandleFunc(".", func(w dns.ResponseWriter, r *dns.Msg) {
+		z := zones[dns.CanonicalName(r.Question[0].Name)]
+		if z == nil || r.Question[0].Qtype != dns.TypeAXFR && r.Question[0].Qtype != dns.TypeIXFR {
+			m := new(dns.Msg)
+			w.WriteMsg(m.SetRcode(r, dns.RcodeRefused))
+			return
+		}
+		if z.Origin() != catalogName {
+			mu.Lock()
+			inflight++
+			most = max(most, inflight)
+			mu.Unlock()
+			arrived <- struct{}{}
+			<-release
+			mu.Lock()
+			inflight-- // before the answer that frees the client's slot
+			mu.Unlock()
+		}
+		rrs := append(z.Records(), z.SOA())
+		ch := make(chan *dns.Envelope, 1)
+		ch <- &dns.Envelope{RR: rrs}
+		close(ch)
+		(&dns.Transfer{}).Out(w, r, ch)
+		w.Hijack()
+		w.Close()
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &dns.Server{Listener: ln, Handler: mux}
+	go srv.ActivateAndServe()
+	t.Cleanup(func() { srv.Shutdown() })
+
+	clock := newClock()
+	s, err := secondary.New(secondary.Config{
+		Catalogs:     []secondary.ZoneConfig{{Origin: catalogName, Primary: netip.MustParseAddrPort(ln.Addr().String())}},
+		MaxTransfers: limit,
+		Now:          clock.Now,
+		After:        clock.After,
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Registry:     prometheus.NewRegistry(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	arrive := func() {
+		select {
+		case <-arrived:
+		case <-time.After(20 * time.Second): // a hang guard
+			t.Fatal("a member transfer never came")
+		}
+	}
+	// The first transfers take every slot; once the catalog has started
+	// every member, each one let go lets one more in.
+	for range limit {
+		arrive()
+	}
+	clock.idle(t)
+	for range members - limit {
+		release <- struct{}{}
+		arrive()
+	}
+	for range limit {
+		release <- struct{}{}
+	}
+	for range members {
+		clock.idle(t)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if most > limit {
+		t.Errorf("%d member transfers at once, want at most %d", most, limit)
+	}
+	if got := len(s.Zones().Zones()); got != members+1 {
+		t.Errorf("%d zones served, want %d members and the catalog", got, members)
 	}
 }

@@ -28,6 +28,10 @@ import (
 // DefaultRetry is how often a zone never transferred is tried again.
 const DefaultRetry = 10 * time.Second
 
+// DefaultMaxTransfers is the default of Config.MaxTransfers, as BIND's
+// transfers-in.
+const DefaultMaxTransfers = 10
+
 // minInterval bounds SOA timers from below, so that a zone with a refresh
 // of 0 does not keep its primary busy.
 const minInterval = time.Second
@@ -65,6 +69,10 @@ type Config struct {
 	// real ones.
 	Now   func() time.Time
 	After func(time.Duration) <-chan time.Time
+	// MaxTransfers bounds the transfers in at once, all zones together,
+	// so that a catalog listing many new zones does not open as many
+	// transfers from its primary. Default DefaultMaxTransfers.
+	MaxTransfers int
 	// Retry is the interval between attempts while a zone has never been
 	// transferred (afterwards its SOA says). Default DefaultRetry.
 	Retry time.Duration
@@ -87,6 +95,7 @@ type Secondary struct {
 	srv      *server.Server
 	notifier *notify.Notifier
 	metrics  *metrics
+	slots    chan struct{} // one a transfer in progress
 
 	stateMu sync.Mutex
 	state   map[string]*zoneState // by canonical origin: zones, catalogs, members
@@ -135,12 +144,15 @@ func New(cfg Config) (*Secondary, error) {
 	if cfg.Retry <= 0 {
 		cfg.Retry = DefaultRetry
 	}
+	if cfg.MaxTransfers <= 0 {
+		cfg.MaxTransfers = DefaultMaxTransfers
+	}
 	client := xfr.Client{}
 	if cfg.Client != nil {
 		client = *cfg.Client
 	}
 	client.Now = cfg.Now
-	s := &Secondary{cfg: cfg, client: &client, journal: &xfr.Journal{}, state: map[string]*zoneState{}}
+	s := &Secondary{cfg: cfg, client: &client, journal: &xfr.Journal{}, state: map[string]*zoneState{}, slots: make(chan struct{}, cfg.MaxTransfers)}
 	keys := cfg.Keys.Keys()
 	for i, zc := range append(slices.Clone(cfg.Zones), cfg.Catalogs...) {
 		origin := dns.CanonicalName(zc.Origin)
@@ -378,9 +390,15 @@ func (s *Secondary) check(ctx context.Context, z *zoneState) {
 			return
 		}
 	}
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
 	tctx, cancel := context.WithTimeout(ctx, transferTimeout)
 	res, err := s.client.Transfer(tctx, req)
 	cancel()
+	<-s.slots
 	if err != nil {
 		kind := xfr.AXFR
 		if z.good != nil {
