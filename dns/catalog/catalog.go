@@ -10,7 +10,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Version is the catalog schema version read (RFC 9432 §4.2.1).
+// Version is the catalog schema version read: the version property,
+// version.<catalog> TXT "2".
 const Version = "2"
 
 // The ways a catalog is broken; an *Error wraps one of them.
@@ -46,7 +47,7 @@ type Member struct {
 	Zone string // canonical FQDN
 	ID   string // the unique-N label, lowercase
 	// COO, if not empty, is the catalog the member is moving to
-	// (RFC 9432 §5.6), canonical FQDN.
+	// (the coo property), canonical FQDN.
 	COO string
 }
 

@@ -269,8 +269,7 @@ func TestCatalogMembers(t *testing.T) {
 }
 
 // TestCatalogOwnership: a zone listed by two catalogs stays with the one
-// that has it, until its coo property hands it to the other (RFC 9432
-// §5.6); it is then transferred afresh, and the first catalog dropping
+// that has it, until its coo property hands it to the other; it is then transferred afresh, and the first catalog dropping
 // it changes nothing.
 func TestCatalogOwnership(t *testing.T) {
 	const cat1, cat2 = "one.invalid.", "two.invalid."

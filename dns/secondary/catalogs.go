@@ -14,7 +14,7 @@ type catalogState struct {
 
 // follow reads the catalog's new version, and changes the member set
 // if it is good: a broken version keeps the last good member set, as
-// RFC 9432 §5 asks. Called from the catalog's goroutine.
+// RFC 9432 asks. Called from the catalog's goroutine.
 func (s *Secondary) follow(cz *zoneState) {
 	origin := cz.cfg.Origin
 	c, err := catalog.Parse(origin, cz.good.Records())
@@ -41,8 +41,8 @@ type owned struct {
 // listed by several catalogs stays with its current one while that
 // lists it, unless that one's coo property hands it to another that
 // lists it too; else it goes to the first configured. A member whose
-// catalog or unique id changed is started afresh (RFC 9432 §5.5, §5.6),
-// as a new zone. The caller holds catMu.
+// catalog or unique id changed is started afresh, as a new zone, as RFC
+// 9432 asks. The caller holds catMu.
 func (s *Secondary) reconcile() {
 	s.stateMu.Lock()
 	listed := map[string][]owned{} // by zone, in the catalogs' order
