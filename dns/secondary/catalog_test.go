@@ -20,6 +20,7 @@ import (
 	"github.com/quercus-dev/quercus/dns/secondary"
 	"github.com/quercus-dev/quercus/dns/server"
 	"github.com/quercus-dev/quercus/dns/tsig"
+	"github.com/quercus-dev/quercus/dns/xfr"
 	"github.com/quercus-dev/quercus/internal/dnstest"
 	"github.com/quercus-dev/quercus/internal/zonetest"
 )
@@ -207,6 +208,11 @@ func TestCatalogMembers(t *testing.T) {
 	// The catalog itself is not answered, nor transferred.
 	if rc := query(t, f.addr, "version."+catalogName, dns.TypeTXT); rc != dns.RcodeServerFailure {
 		t.Errorf("catalog query: %s, want SERVFAIL", dns.RcodeToString[rc])
+	}
+	if _, err := (&xfr.Client{}).Transfer(context.Background(), xfr.Request{
+		Zone: catalogName, Server: netip.MustParseAddrPort(f.addr), Key: &p.key,
+	}); err == nil {
+		t.Error("the catalog was transferred out")
 	}
 	if rc := query(t, f.addr, "www.a.example.", dns.TypeA); rc != dns.RcodeSuccess {
 		t.Errorf("member query: %s", dns.RcodeToString[rc])
