@@ -192,7 +192,14 @@ func InstancesUpTo(cal *ical.Component, kind string, tr *TimeRange, limit int) (
 			}
 			continue
 		}
-		set, err := recurrence(c, s)
+		d := e.Sub(s)
+		from, to := tr.Start, tr.End
+		if from.IsZero() {
+			from = s
+		} else {
+			from = from.Add(-d)
+		}
+		set, err := recurrence(c, s, from)
 		if err != nil || set == nil {
 			if tr.overlaps(s, e) {
 				if full() {
@@ -201,13 +208,6 @@ func InstancesUpTo(cal *ical.Component, kind string, tr *TimeRange, limit int) (
 				out = append(out, Instance{Start: s, End: e, Comp: c})
 			}
 			continue
-		}
-		d := e.Sub(s)
-		from, to := tr.Start, tr.End
-		if from.IsZero() {
-			from = s
-		} else {
-			from = from.Add(-d)
 		}
 		if to.IsZero() {
 			to = s.AddDate(100, 0, 0)
@@ -232,8 +232,10 @@ func InstancesUpTo(cal *ical.Component, kind string, tr *TimeRange, limit int) (
 	return out, true
 }
 
-// recurrence builds c's recurrence set, nil if it does not recur.
-func recurrence(c *ical.Component, start time.Time) (*rrule.Set, error) {
+// recurrence builds c's recurrence set, nil if it does not recur. Its
+// rule may start later than start, but not after from (see fastForward):
+// the set's instances from then on are the same.
+func recurrence(c *ical.Component, start, from time.Time) (*rrule.Set, error) {
 	opt, err := c.Props.RecurrenceRule()
 	if err != nil {
 		return nil, err
@@ -245,15 +247,16 @@ func recurrence(c *ical.Component, start time.Time) (*rrule.Set, error) {
 	set := &rrule.Set{}
 	if opt != nil {
 		opt.Dtstart = start
+		fastForward(opt, from)
 		rule, err := rrule.NewRRule(*opt)
 		if err != nil {
 			return nil, err
 		}
-		set.RRule(rule)
+		set.RRule(rule) // the set takes the rule's start
 	} else {
 		set.RDate(start)
+		set.DTStart(start)
 	}
-	set.DTStart(start)
 	for _, t := range rdates {
 		set.RDate(t)
 	}
@@ -311,4 +314,63 @@ func Single(cal *ical.Component, kind string) (start, end time.Time, always, ok 
 		return start, end, alwaysOverlaps(c), alwaysOverlaps(c)
 	}
 	return start, end, false, true
+}
+
+// fastForward moves the start of rule opt forward by whole periods of
+// the rule (INTERVAL days, weeks, months or years), to the last period
+// that begins before from, when that leaves its instances from then on
+// unchanged. Instances are counted from the start, and their number is
+// bounded (maxInstances): without this, a daily event begun 28 years
+// before the asked range would have used its bound up before reaching
+// it, and shown no instance there.
+//
+// It holds for a rule without COUNT (which counts from the first
+// instance) whose parts are each a function of the period: the parts the
+// rule leaves out and takes from its start (the weekday of a weekly
+// rule, the day of a monthly one, the day and month of a yearly one) are
+// written out first, and the new start keeps the old time of day. Rules
+// of hours, minutes or seconds are left as they are.
+func fastForward(opt *rrule.ROption, from time.Time) {
+	start := opt.Dtstart
+	if opt.Count != 0 || !from.After(start) {
+		return
+	}
+	from = from.In(start.Location())
+	interval := max(opt.Interval, 1)
+	// periods is how many whole periods the new start is after the old.
+	periods := func(elapsed int) int { return max(elapsed-1, 0) / interval * interval }
+	y, m, d := start.Date()
+	hh, mm, ss := start.Clock()
+	noParts := len(opt.Byweekno) == 0 && len(opt.Byyearday) == 0 && len(opt.Bymonthday) == 0 &&
+		len(opt.Byweekday) == 0 && len(opt.Byeaster) == 0
+	// Calendar days between the two dates, in seconds: a Duration
+	// would saturate at 292 years.
+	days := int((time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC).Unix() - time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix()) / 86400)
+	switch opt.Freq {
+	case rrule.DAILY:
+		opt.Dtstart = start.AddDate(0, 0, periods(days))
+	case rrule.WEEKLY:
+		if noParts {
+			opt.Byweekday = []rrule.Weekday{weekday(start.Weekday())}
+		}
+		opt.Dtstart = start.AddDate(0, 0, 7*periods(days/7))
+	case rrule.MONTHLY:
+		if noParts {
+			opt.Bymonthday = []int{d}
+		}
+		months := (from.Year()-y)*12 + int(from.Month()-m)
+		opt.Dtstart = time.Date(y, m+time.Month(periods(months)), 1, hh, mm, ss, 0, start.Location())
+	case rrule.YEARLY:
+		if noParts {
+			if len(opt.Bymonth) == 0 {
+				opt.Bymonth = []int{int(m)}
+			}
+			opt.Bymonthday = []int{d}
+		}
+		opt.Dtstart = time.Date(y+periods(from.Year()-y), 1, 1, hh, mm, ss, 0, start.Location())
+	}
+}
+
+func weekday(d time.Weekday) rrule.Weekday {
+	return [...]rrule.Weekday{rrule.SU, rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA}[d]
 }
