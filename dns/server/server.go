@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -81,9 +80,6 @@ type IXFRSource interface {
 type Server struct {
 	cfg      Config
 	provider *tsig.Provider
-
-	mu      sync.Mutex
-	servers []*dns.Server
 
 	fast  atomic.Pointer[answerCache] // the fast path's cache for the current set
 	fills atomic.Uint64               // cache entries made, for tests
@@ -260,9 +256,6 @@ func (s *Server) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) 
 	for i, srv := range servers {
 		srv.NotifyStartedFunc = func() { started <- i }
 	}
-	s.mu.Lock()
-	s.servers = append(s.servers, servers...)
-	s.mu.Unlock()
 	for i, srv := range servers {
 		go func() { ends <- ended{i, srv.ActivateAndServe()} }()
 	}
