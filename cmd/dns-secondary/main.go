@@ -38,6 +38,7 @@ func main() {
 	fs.Var(value{&zf, "key"}, "key", "`NAME:ALG:SECRET` TSIG key signing the transfers of the --zone or --catalog before it; alone, a robur-style key <primary-ip>.<secondary-ip>._transfer.<zone> that names the zone and its primary (repeatable)")
 	var keys keyList
 	fs.Var(&keys, "transfer-key", "`NAME:ALG:SECRET` TSIG key our own secondaries transfer with (repeatable); _transfer keys naming a secondary address are also notified")
+	maxMembers := fs.Int("catalog-max-members", secondary.DefaultMaxMembers, "the most member zones a catalog may list: a version listing more is ignored (logged, quercus_dns_secondary_catalog_broken), its last good member set kept")
 	sockets := server.SocketsFlag(fs)
 	var also dnsaddr.List
 	fs.Var(&also, "also-notify", "also send NOTIFY to these `ADDR[:PORT]`s (comma-separated, repeatable) for every new serial")
@@ -61,13 +62,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "dns-secondary:", err)
 		os.Exit(2)
 	}
-	if err := run(f, zones, catalogs, keys, also, *sockets); err != nil {
+	if err := run(f, zones, catalogs, keys, also, *sockets, *maxMembers); err != nil {
 		fmt.Fprintln(os.Stderr, "dns-secondary:", err)
 		os.Exit(1)
 	}
 }
 
-func run(f service.Flags, zones, catalogs []secondary.ZoneConfig, keys keyList, also dnsaddr.List, sockets int) error {
+func run(f service.Flags, zones, catalogs []secondary.ZoneConfig, keys keyList, also dnsaddr.List, sockets, maxMembers int) error {
 	// TCP only to the primaries, for transfers: a catalog's members
 	// come from its own.
 	var primaries sandbox.Policy
@@ -81,6 +82,7 @@ func run(f service.Flags, zones, catalogs []secondary.ZoneConfig, keys keyList, 
 				Catalogs:   catalogs,
 				Keys:       tsig.NewKeyring(keys...),
 				AlsoNotify: also,
+				MaxMembers: maxMembers,
 				Logger:     c.Logger,
 				Registry:   c.Registry,
 			})

@@ -20,7 +20,7 @@ import (
 func TestSandboxChild(t *testing.T) {
 	sandboxtest.Child(func() error {
 		zones := []secondary.ZoneConfig{{Origin: "example.com.", Primary: netip.MustParseAddrPort(os.Getenv("QUERCUS_PRIMARY"))}}
-		return run(service.Flags{Listen: os.Getenv("QUERCUS_LISTEN"), LogLevel: "error"}, zones, nil, nil, nil, 0)
+		return run(service.Flags{Listen: os.Getenv("QUERCUS_LISTEN"), LogLevel: "error"}, zones, nil, nil, nil, 0, 0)
 	})
 }
 

@@ -98,6 +98,12 @@ func startCatalog(t *testing.T, p *multiPrimary, explicit []string, waits int) *
 }
 
 func startCatalogs(t *testing.T, p *multiPrimary, explicit, catalogs []string, waits int) *catalogFixture {
+	return startCatalogsWith(t, p, explicit, catalogs, waits, nil)
+}
+
+// startCatalogsWith is startCatalogs with tune, if not nil, changing the
+// secondary's Config first.
+func startCatalogsWith(t *testing.T, p *multiPrimary, explicit, catalogs []string, waits int, tune func(*secondary.Config)) *catalogFixture {
 	f := &catalogFixture{p: p, clock: newClock(), reg: prometheus.NewRegistry(), changes: make(chan string, 100)}
 	var zones []secondary.ZoneConfig
 	for _, z := range explicit {
@@ -107,7 +113,7 @@ func startCatalogs(t *testing.T, p *multiPrimary, explicit, catalogs []string, w
 	for _, c := range catalogs {
 		cats = append(cats, secondary.ZoneConfig{Origin: c, Primary: p.addr, Key: &p.key})
 	}
-	s, err := secondary.New(secondary.Config{
+	cfg := secondary.Config{
 		Zones:    zones,
 		Catalogs: cats,
 		OnChange: func(z *authority.Zone) { f.changes <- fmt.Sprintf("%s %d", z.Origin(), z.SOA().Serial) },
@@ -115,7 +121,11 @@ func startCatalogs(t *testing.T, p *multiPrimary, explicit, catalogs []string, w
 		After:    f.clock.After,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Registry: f.reg,
-	})
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	s, err := secondary.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,5 +434,42 @@ func TestCatalogTransfersBounded(t *testing.T) {
 	}
 	if got := len(s.Zones().Zones()); got != members+1 {
 		t.Errorf("%d zones served, want %d members and the catalog", got, members)
+	}
+}
+
+// TestCatalogMemberLimit: a catalog version listing more members than
+// Config.MaxMembers is taken as broken: no member of it is started, the
+// last good member set stays, and the broken metric says so.
+func TestCatalogMemberLimit(t *testing.T) {
+	p := startMultiPrimary(t,
+		catalogZone(t, 1, "2", "m1 a.example.", "m2 b.example.", "m3 c.example."),
+		memberZone(t, "a.example.", 1), memberZone(t, "b.example.", 1), memberZone(t, "c.example.", 1))
+	f := startCatalogsWith(t, p, nil, []string{catalogName}, 1, func(c *secondary.Config) { c.MaxMembers = 2 })
+	if got := f.served(); got != "" {
+		t.Fatalf("over the limit from the start: %s served, want none", got)
+	}
+	if n := f.gauge(t, "quercus_dns_secondary_catalog_broken"); n != 1 {
+		t.Errorf("over the limit: broken metric %v, want 1", n)
+	}
+
+	p.set(catalogZone(t, 2, "2", "m1 a.example.", "m2 b.example."))
+	f.notify(t, catalogName)
+	f.settle(t, 3) // the catalog, a and b
+	if got, want := f.served(), "a.example. 1, b.example. 1"; got != want {
+		t.Fatalf("at the limit: %s, want %s", got, want)
+	}
+
+	// Over the limit again: the last good member set stays.
+	p.set(catalogZone(t, 3, "2", "m1 a.example.", "m3 c.example.", "m4 d.example."))
+	f.notify(t, catalogName)
+	f.settle(t, 1)
+	if got, want := f.served(), "a.example. 1, b.example. 1"; got != want {
+		t.Fatalf("over the limit: %s, want the last good set %s", got, want)
+	}
+	if n := f.gauge(t, "quercus_dns_secondary_catalog_broken"); n != 1 {
+		t.Errorf("over the limit: broken metric %v, want 1", n)
+	}
+	if n := f.gauge(t, "quercus_dns_secondary_catalog_members"); n != 2 {
+		t.Errorf("over the limit: members metric %v, want 2", n)
 	}
 }

@@ -1,10 +1,16 @@
 package secondary
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/quercus-dev/quercus/dns/catalog"
 )
+
+// ErrTooManyMembers is why a catalog version listing more than
+// Config.MaxMembers members is taken as broken.
+var ErrTooManyMembers = errors.New("more members than Config.MaxMembers")
 
 // catalogState is what a catalog zone adds to its zoneState; catMu
 // guards it.
@@ -18,6 +24,9 @@ type catalogState struct {
 func (s *Secondary) follow(cz *zoneState) {
 	origin := cz.cfg.Origin
 	c, err := catalog.Parse(origin, cz.good.Records())
+	if err == nil && len(c.Members) > s.cfg.MaxMembers {
+		err = fmt.Errorf("catalog %s: %d members: %w (%d)", origin, len(c.Members), ErrTooManyMembers, s.cfg.MaxMembers)
+	}
 	if err != nil {
 		s.metrics.catalogBroken.WithLabelValues(origin).Set(1)
 		s.cfg.Logger.Error("catalog broken; keeping its last good member set", "catalog", origin, "serial", cz.good.SOA().Serial, "err", err)

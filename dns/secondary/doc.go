@@ -27,8 +27,8 @@
 // version sets the catalog's members, which are then transferred and
 // refreshed as zones, from the catalog's primary with its key; a member
 // dropped from the catalog stops and is no longer served. A broken version
-// (no or another schema version, two PTRs under a unique id, ...) keeps the
-// last good member set. A member whose unique id changes, or that moves to
+// (no or another schema version, two PTRs under a unique id, more members
+// than Config.MaxMembers, ...) keeps the last good member set. A member whose unique id changes, or that moves to
 // another catalog (its coo property), is transferred afresh. A zone in
 // Config.Zones is never a catalog member; a zone listed by several
 // catalogs belongs to the one that has it, else the first configured. A

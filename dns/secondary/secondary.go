@@ -32,6 +32,10 @@ const DefaultRetry = 10 * time.Second
 // transfers-in.
 const DefaultMaxTransfers = 10
 
+// DefaultMaxMembers is the default of Config.MaxMembers: some hundred
+// megabytes of small zones, far more than a mistake should start.
+const DefaultMaxMembers = 10000
+
 // minInterval bounds SOA timers from below, so that a zone with a refresh
 // of 0 does not keep its primary busy.
 const minInterval = time.Second
@@ -73,6 +77,11 @@ type Config struct {
 	// so that a catalog listing many new zones does not open as many
 	// transfers from its primary. Default DefaultMaxTransfers.
 	MaxTransfers int
+	// MaxMembers bounds the members of one catalog: a version listing
+	// more is taken as broken, its last good member set kept, so that a
+	// hostile or mistaken primary cannot make us hold a zone and a
+	// goroutine for each of a million names. Default DefaultMaxMembers.
+	MaxMembers int
 	// Retry is the interval between attempts while a zone has never been
 	// transferred (afterwards its SOA says). Default DefaultRetry.
 	Retry time.Duration
@@ -143,6 +152,9 @@ func New(cfg Config) (*Secondary, error) {
 	}
 	if cfg.Retry <= 0 {
 		cfg.Retry = DefaultRetry
+	}
+	if cfg.MaxMembers <= 0 {
+		cfg.MaxMembers = DefaultMaxMembers
 	}
 	if cfg.MaxTransfers <= 0 {
 		cfg.MaxTransfers = DefaultMaxTransfers
