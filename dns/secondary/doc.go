@@ -18,7 +18,8 @@
 // served, and the check is retried after the retry interval.
 //
 // A zone never transferred is not served (queries are REFUSED); NOTIFY for
-// it is answered NOTAUTH, and it is retried every Config.Retry.
+// it is answered NOTAUTH, and it is tried again after Config.Retry, then
+// twice as long after each failure, up to ten minutes.
 //
 // Catalog zones (RFC 9432, Config.Catalogs; parsed by dns/catalog) are
 // transferred and refreshed as zones, NOTIFY included, but checked by IXFR

@@ -25,8 +25,13 @@ import (
 	"github.com/quercus-dev/quercus/dns/zone"
 )
 
-// DefaultRetry is how often a zone never transferred is tried again.
+// DefaultRetry is how soon a zone never transferred is tried again.
 const DefaultRetry = 10 * time.Second
+
+// maxBackoff bounds the wait between attempts at a zone never
+// transferred, which doubles from Config.Retry with each failure: a
+// catalog may list many zones its primary does not give.
+const maxBackoff = 10 * time.Minute
 
 // DefaultMaxTransfers is the default of Config.MaxTransfers, as BIND's
 // transfers-in.
@@ -82,8 +87,9 @@ type Config struct {
 	// hostile or mistaken primary cannot make us hold a zone and a
 	// goroutine for each of a million names. Default DefaultMaxMembers.
 	MaxMembers int
-	// Retry is the interval between attempts while a zone has never been
-	// transferred (afterwards its SOA says). Default DefaultRetry.
+	// Retry is the first interval between attempts while a zone has
+	// never been transferred; it doubles with each failure, up to ten
+	// minutes (afterwards the zone's SOA says). Default DefaultRetry.
 	Retry time.Duration
 	// Client transfers the zones; its Now is set to Now. Default: an
 	// xfr.Client with its defaults.
@@ -123,6 +129,7 @@ type zoneState struct {
 	catalog *catalogState // set for a catalog zone
 	owner   string        // a member's catalog; "" for configured zones
 	id      string        // a member's unique id in its catalog
+	fails   int           // attempts failed in a row while never transferred
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when the goroutine has ended
 
@@ -523,6 +530,15 @@ func (s *Secondary) failed(ctx context.Context, z *zoneState, msg string, err er
 	retry := s.cfg.Retry
 	if z.good != nil {
 		_, retry, _ = z.timers()
+	} else {
+		ceiling := max(s.cfg.Retry, maxBackoff)
+		for range z.fails {
+			if retry *= 2; retry >= ceiling {
+				retry = ceiling
+				break
+			}
+		}
+		z.fails++
 	}
 	z.next = s.cfg.Now().Add(retry)
 	s.cfg.Logger.Warn(msg, "zone", z.cfg.Origin, "primary", z.cfg.Primary.String(), "retry_in", retry, "err", err)

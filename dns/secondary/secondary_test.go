@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -349,5 +350,61 @@ func TestInvalidZoneRejected(t *testing.T) {
 	f.clock.step(t, 5*time.Second)
 	if got := <-f.changes; got != 3 {
 		t.Fatalf("after the fix: serial %d", got)
+	}
+}
+
+// wait is how long from now the earliest waiter waits.
+func (c *fakeClock) wait(t *testing.T) time.Duration {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.waiters) == 0 {
+		t.Fatal("no one waits")
+	}
+	at := c.waiters[0].at
+	for _, w := range c.waiters {
+		if w.at.Before(at) {
+			at = w.at
+		}
+	}
+	return at.Sub(c.now)
+}
+
+// TestNeverTransferredBackoff: a zone whose primary never gives it is
+// tried again after Config.Retry, then twice as long each time, up to
+// ten minutes, so that many zones that cannot be had (a catalog's
+// members its primary does not serve) do not keep their primary busy.
+func TestNeverTransferredBackoff(t *testing.T) {
+	p := startPrimary(t, version(t, 1, ""))
+	p.down.Store(true)
+	clock, reg := newClock(), prometheus.NewRegistry()
+	s, err := secondary.New(secondary.Config{
+		Zones:    []secondary.ZoneConfig{{Origin: "example.com", Primary: p.addr, Key: &p.key}},
+		Now:      clock.Now,
+		After:    clock.After,
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Registry: reg,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	clock.idle(t) // the first attempt failed
+
+	var waits []string
+	for range 8 {
+		d := clock.wait(t)
+		waits = append(waits, d.String())
+		clock.step(t, d)
+	}
+	if got, want := strings.Join(waits, " "), "10s 20s 40s 1m20s 2m40s 5m20s 10m0s 10m0s"; got != want {
+		t.Errorf("waits between attempts: %s, want %s", got, want)
+	}
+	f := &fixture{reg: reg}
+	if n := f.counter(t, "quercus_dns_secondary_transfers_total", map[string]string{"zone": "example.com.", "kind": "axfr", "result": "error"}); n != 9 {
+		t.Errorf("%v failed transfers, want 9", n)
 	}
 }
