@@ -63,7 +63,7 @@ func (t localTransport) NewUploadPackSession(ep *transport.Endpoint, auth transp
 	}
 	fs := objs.(lockSkipping).Storage
 	kept := filesystem.NewStorageWithOptions(fs.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
-	return &packSession{UploadPackSession: s, objs: kept}, nil
+	return &packSession{UploadPackSession: s, objs: rescanning{kept}}, nil
 }
 
 // packSession sends packs without looking for deltas, which go-git's
@@ -71,7 +71,7 @@ func (t localTransport) NewUploadPackSession(ep *transport.Endpoint, auth transp
 // pack's size does not matter, the time to build it does.
 type packSession struct {
 	transport.UploadPackSession
-	objs *filesystem.Storage
+	objs rescanning
 }
 
 func (s *packSession) Close() error {
@@ -146,14 +146,55 @@ func (l lockSkippingLoader) Load(ep *transport.Endpoint) (storer.Storer, error) 
 		// and finds no refs and no objects in it: git reads its .git.
 		fs = filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
 	}
-	return lockSkipping{Storage: fs, dir: dir}, nil
+	return lockSkipping{rescanning: rescanning{fs}, dir: dir}, nil
 }
 
 // lockSkipping embeds the storage itself, not an interface, so that its
 // other methods (PackfileWriter among them) stay visible.
 type lockSkipping struct {
-	*filesystem.Storage
+	rescanning
 	dir string
+}
+
+// rescanning lists the packs again when an object is missing, as git
+// does: a collection (see collect) may have packed and removed it since
+// the storage listed them.
+type rescanning struct{ *filesystem.Storage }
+
+func (s rescanning) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	o, err := s.Storage.EncodedObject(t, h)
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		s.Reindex()
+		o, err = s.Storage.EncodedObject(t, h)
+	}
+	return o, err
+}
+
+func (s rescanning) DeltaObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	o, err := s.Storage.DeltaObject(t, h)
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		s.Reindex()
+		o, err = s.Storage.DeltaObject(t, h)
+	}
+	return o, err
+}
+
+func (s rescanning) HasEncodedObject(h plumbing.Hash) error {
+	err := s.Storage.HasEncodedObject(h)
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		s.Reindex()
+		err = s.Storage.HasEncodedObject(h)
+	}
+	return err
+}
+
+func (s rescanning) EncodedObjectSize(h plumbing.Hash) (int64, error) {
+	n, err := s.Storage.EncodedObjectSize(h)
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		s.Reindex()
+		n, err = s.Storage.EncodedObjectSize(h)
+	}
+	return n, err
 }
 
 // IterReferences lists HEAD, the loose refs but for *.lock files and
@@ -252,6 +293,11 @@ func (s *casSession) ReceivePack(ctx context.Context, req *packp.ReferenceUpdate
 			first = cmp.Or(first, fmt.Errorf("%s: %w", c.Name, err))
 		}
 		rs.CommandStatuses = append(rs.CommandStatuses, &packp.CommandStatus{ReferenceName: c.Name, Status: status})
+	}
+	if first == nil {
+		// As git-receive-pack runs gc --auto: in the background, so
+		// that the pusher is answered now.
+		autoGC.poke(s.dir)
 	}
 	return rs, first
 }

@@ -1,0 +1,323 @@
+package git
+
+import (
+	"bufio"
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+)
+
+// A local remote keeps small pushes as loose objects (see unpackLimit),
+// uncompressed (see storedWriter): a commit to a folder of 10,000 files
+// writes the folder's tree whole, about 400 KB. As git-receive-pack runs
+// "git gc --auto", a push here, once its refs have moved, starts a
+// collection in the background when the remote holds too many loose
+// objects or too many bytes of them: they are packed into one new pack,
+// with deltas (a tree against its neighbour version), and removed.
+var gcConfig = struct {
+	// Objects is git's gc.auto: collect past this many loose objects.
+	Objects int
+	// Bytes collects past this many bytes of loose objects, which git
+	// does not count: its loose objects are compressed, and a tree that
+	// differs from the last by one entry is rarely written 6,700 times.
+	Bytes int64
+	// Sample is how many of the 256 object folders are read to
+	// estimate both (git reads one, objects/17); 256 counts exactly.
+	Sample int
+	// Window is how many neighbours each object is tried against as a
+	// delta base (git's pack.window, 10).
+	Window uint
+}{Objects: 6700, Bytes: 32 << 20, Sample: 16, Window: 10}
+
+// gcLockStale is how old a gc.pid must be for a collection to take it
+// over from a process that presumably died; git waits 12 hours, but a
+// collection here packs at most what one threshold lets pile up.
+const gcLockStale = time.Hour
+
+// errGCBusy says another process is collecting the remote.
+var errGCBusy = errors.New("git: gc already running")
+
+// gcRunner runs at most one collection per remote in this process, and
+// coalesces the pushes that ask for one while it runs.
+type gcRunner struct {
+	mu      sync.Mutex
+	pending map[string]bool // dir -> asked again while running
+	wg      sync.WaitGroup
+}
+
+var autoGC = gcRunner{pending: map[string]bool{}}
+
+// poke asks for a collection of the git directory dir if it needs one.
+// It returns at once; the check and the collection run in the background.
+func (r *gcRunner) poke(dir string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, running := r.pending[dir]; running {
+		r.pending[dir] = true
+		return
+	}
+	r.pending[dir] = false
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		for {
+			if err := gcIfNeeded(dir); err != nil && !errors.Is(err, errGCBusy) {
+				slog.Warn("git: collecting loose objects", "remote", dir, "err", err)
+			}
+			r.mu.Lock()
+			again := r.pending[dir]
+			if !again {
+				delete(r.pending, dir)
+				r.mu.Unlock()
+				return
+			}
+			r.pending[dir] = false
+			r.mu.Unlock()
+		}
+	}()
+}
+
+// wait returns once no collection runs in this process.
+func (r *gcRunner) wait() { r.wg.Wait() }
+
+// gcIfNeeded collects dir if its loose objects pass a threshold.
+func gcIfNeeded(dir string) error {
+	n, size := looseEstimate(filepath.Join(dir, "objects"), gcConfig.Sample)
+	if n <= gcConfig.Objects && size <= gcConfig.Bytes {
+		return nil
+	}
+	_, err := collect(dir)
+	return err
+}
+
+// looseEstimate estimates the number and bytes of loose objects in the
+// objects folder from sample of its 256 subfolders, beginning with git's
+// objects/17.
+func looseEstimate(objects string, sample int) (n int, size int64) {
+	sample = min(max(sample, 1), 256)
+	for i := range sample {
+		sub := fmt.Sprintf("%02x", (0x17+i*256/sample)%256)
+		ents, _ := os.ReadDir(filepath.Join(objects, sub))
+		for _, e := range ents {
+			if !isLooseName(e.Name()) {
+				continue
+			}
+			n++
+			if fi, err := e.Info(); err == nil {
+				size += fi.Size()
+			}
+		}
+	}
+	return n * 256 / sample, size * 256 / int64(sample)
+}
+
+func isLooseName(name string) bool {
+	if len(name) != 38 {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// looseObjects lists the loose objects of the objects folder.
+func looseObjects(objects string) ([]plumbing.Hash, error) {
+	var hs []plumbing.Hash
+	for i := range 256 {
+		sub := fmt.Sprintf("%02x", i)
+		ents, err := os.ReadDir(filepath.Join(objects, sub))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			if isLooseName(e.Name()) {
+				hs = append(hs, plumbing.NewHash(sub+e.Name()))
+			}
+		}
+	}
+	return hs, nil
+}
+
+// collect packs every loose object of the git directory dir into one new
+// pack and removes them, holding gc.pid as git gc does (so that neither
+// another quercus nor git collects at the same time). It returns how many
+// objects it packed.
+//
+// Readers never miss an object: the pack is in place, durably, before
+// the first loose object goes. The .idx is renamed in before the .pack:
+// git finds packs by their .idx and skips one whose .pack is missing,
+// go-git finds them by their .pack and fails on one whose .idx is.
+// A reader that listed the packs before the new one appeared looks again
+// when an object is missing (see rescanning), as git does.
+func collect(dir string) (int, error) {
+	unlock, err := lockGC(dir)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+	objects := filepath.Join(dir, "objects")
+	hs, err := looseObjects(objects)
+	if err != nil || len(hs) == 0 {
+		return 0, err
+	}
+	packDir := filepath.Join(objects, "pack")
+	if err := os.MkdirAll(packDir, 0o755); err != nil {
+		return 0, err
+	}
+	st := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
+	defer st.Close()
+	sum, idx, tmp, err := writeGCPack(packDir, st, hs)
+	defer tmp.remove()
+	if err != nil {
+		return 0, err
+	}
+	for _, h := range hs {
+		if ok, err := idx.Contains(h); err != nil || !ok {
+			return 0, fmt.Errorf("git: gc: object %s missing from the new pack: %v", h, err)
+		}
+	}
+	base := filepath.Join(packDir, "pack-"+sum.String())
+	if err := os.Rename(tmp.idx, base+".idx"); err != nil {
+		return 0, err
+	}
+	if err := os.Rename(tmp.pack, base+".pack"); err != nil {
+		return 0, err
+	}
+	if err := syncDir(packDir); err != nil {
+		return 0, err
+	}
+	for _, h := range hs {
+		hex := h.String()
+		if err := os.Remove(filepath.Join(objects, hex[:2], hex[2:])); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return 0, err
+		}
+	}
+	return len(hs), nil
+}
+
+// writeGCPack writes the objects hs of st as a pack with deltas and its
+// index to temporary files of packDir, synced.
+func writeGCPack(packDir string, st *filesystem.Storage, hs []plumbing.Hash) (plumbing.Hash, idxfile.Index, *tmpCleanup, error) {
+	c := &tmpCleanup{}
+	f, err := os.CreateTemp(packDir, "tmp_pack_")
+	if err != nil {
+		return plumbing.ZeroHash, nil, c, err
+	}
+	c.pack = f.Name()
+	bw := bufio.NewWriterSize(f, 64<<10)
+	sum, err := packfile.NewEncoder(bw, st, false).Encode(hs, gcConfig.Window)
+	if err = errors.Join(err, bw.Flush(), f.Sync()); err != nil {
+		f.Close()
+		return sum, nil, c, err
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		f.Close()
+		return sum, nil, c, err
+	}
+	w := new(idxfile.Writer)
+	p, err := packfile.NewParser(packfile.NewScanner(f), w)
+	if err == nil {
+		_, err = p.Parse()
+	}
+	if err = errors.Join(err, f.Chmod(0o444), f.Close()); err != nil {
+		return sum, nil, c, err
+	}
+	idx, err := w.Index()
+	if err != nil {
+		return sum, nil, c, err
+	}
+	fi, err := os.CreateTemp(packDir, "tmp_idx_")
+	if err != nil {
+		return sum, nil, c, err
+	}
+	c.idx = fi.Name()
+	ibw := bufio.NewWriter(fi)
+	_, err = idxfile.NewEncoder(ibw).Encode(idx)
+	err = errors.Join(err, ibw.Flush(), fi.Sync(), fi.Chmod(0o444), fi.Close())
+	return sum, idx, c, err
+}
+
+// tmpCleanup removes the temporary files of writeGCPack that remain.
+type tmpCleanup struct{ pack, idx string }
+
+func (c *tmpCleanup) remove() {
+	for _, p := range []string{c.pack, c.idx} {
+		if p != "" {
+			os.Remove(p) // after the rename, a no-op
+		}
+	}
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
+}
+
+// lockGC takes dir's gc.pid as git gc does: under gc.pid.lock, created
+// exclusively, it reads gc.pid, and unless a collection that is not stale
+// holds it, writes "pid host" to the lock and renames it to gc.pid. A
+// gc.pid.lock is held for moments only, so one older than a minute is
+// left by a process that died in between, and is removed.
+func lockGC(dir string) (unlock func(), err error) {
+	pid := filepath.Join(dir, "gc.pid")
+	lockPath := pid + ".lock"
+	lock, err := os.OpenFile(lockPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		if fi, serr := os.Stat(lockPath); serr == nil && time.Since(fi.ModTime()) > time.Minute {
+			os.Remove(lockPath)
+			lock, err = os.OpenFile(lockPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		}
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return nil, errGCBusy
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(pid); err == nil && time.Since(fi.ModTime()) < gcLockStale {
+		lock.Close()
+		os.Remove(lockPath)
+		return nil, errGCBusy
+	}
+	host, _ := os.Hostname()
+	me := strconv.Itoa(os.Getpid()) + " " + cmp.Or(host, "localhost")
+	_, err = lock.WriteString(me)
+	if err = errors.Join(err, lock.Close()); err == nil {
+		err = os.Rename(lockPath, pid)
+	}
+	if err != nil {
+		os.Remove(lockPath)
+		return nil, err
+	}
+	return func() {
+		// Only ours: a collection that took so long that another took
+		// it over leaves the other's in place.
+		if b, err := os.ReadFile(pid); err == nil && strings.TrimSpace(string(b)) == me {
+			os.Remove(pid)
+		}
+	}, nil
+}
