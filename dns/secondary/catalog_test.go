@@ -348,48 +348,11 @@ func TestCatalogTransfersBounded(t *testing.T) {
 	}
 	zones[catalogName] = catalogZone(t, 1, "2", list...)
 
-	// A primary whose member transfers wait to be let go, one by one.
-	var mu sync.Mutex
-	inflight, most := 0, 0
-	arrived, release := make(chan struct{}, members), make(chan struct{})
-	mux := dns.NewServeMux()
-	mux.HandleFunc(".", func(w dns.ResponseWriter, r *dns.Msg) {
-		z := zones[dns.CanonicalName(r.Question[0].Name)]
-		if z == nil || r.Question[0].Qtype != dns.TypeAXFR && r.Question[0].Qtype != dns.TypeIXFR {
-			m := new(dns.Msg)
-			w.WriteMsg(m.SetRcode(r, dns.RcodeRefused))
-			return
-		}
-		if z.Origin() != catalogName {
-			mu.Lock()
-			inflight++
-			most = max(most, inflight)
-			mu.Unlock()
-			arrived <- struct{}{}
-			<-release
-			mu.Lock()
-			inflight-- // before the answer that frees the client's slot
-			mu.Unlock()
-		}
-		rrs := append(z.Records(), z.SOA())
-		ch := make(chan *dns.Envelope, 1)
-		ch <- &dns.Envelope{RR: rrs}
-		close(ch)
-		(&dns.Transfer{}).Out(w, r, ch)
-		w.Hijack()
-		w.Close()
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &dns.Server{Listener: ln, Handler: mux}
-	go srv.ActivateAndServe()
-	t.Cleanup(func() { srv.Shutdown() })
-
+	hp := startHoldingPrimary(t, zones)
+	arrived, release := hp.arrived, hp.release
 	clock := newClock()
 	s, err := secondary.New(secondary.Config{
-		Catalogs:     []secondary.ZoneConfig{{Origin: catalogName, Primary: netip.MustParseAddrPort(ln.Addr().String())}},
+		Catalogs:     []secondary.ZoneConfig{{Origin: catalogName, Primary: hp.addr}},
 		MaxTransfers: limit,
 		Now:          clock.Now,
 		After:        clock.After,
@@ -427,9 +390,9 @@ func TestCatalogTransfersBounded(t *testing.T) {
 	for range members {
 		clock.idle(t)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if most > limit {
+	hp.mu.Lock()
+	defer hp.mu.Unlock()
+	if most := hp.most; most > limit {
 		t.Errorf("%d member transfers at once, want at most %d", most, limit)
 	}
 	if got := len(s.Zones().Zones()); got != members+1 {
@@ -471,5 +434,100 @@ func TestCatalogMemberLimit(t *testing.T) {
 	}
 	if n := f.gauge(t, "quercus_dns_secondary_catalog_members"); n != 2 {
 		t.Errorf("over the limit: members metric %v, want 2", n)
+	}
+}
+
+// holdingPrimary serves zones by AXFR and IXFR (always the whole zone);
+// each transfer of a zone other than the catalog waits to be let go.
+type holdingPrimary struct {
+	addr     netip.AddrPort
+	arrived  chan struct{} // one a member transfer begun
+	release  chan struct{} // lets one go
+	mu       sync.Mutex
+	inflight int
+	most     int // the most member transfers at once
+}
+
+func startHoldingPrimary(t *testing.T, zones map[string]*authority.Zone) *holdingPrimary {
+	hp := &holdingPrimary{arrived: make(chan struct{}, len(zones)), release: make(chan struct{})}
+	mux := dns.NewServeMux()
+	mux.HandleFunc(".", func(w dns.ResponseWriter, r *dns.Msg) {
+		z := zones[dns.CanonicalName(r.Question[0].Name)]
+		if z == nil || r.Question[0].Qtype != dns.TypeAXFR && r.Question[0].Qtype != dns.TypeIXFR {
+			m := new(dns.Msg)
+			w.WriteMsg(m.SetRcode(r, dns.RcodeRefused))
+			return
+		}
+		if z.Origin() != catalogName {
+			hp.mu.Lock()
+			hp.inflight++
+			hp.most = max(hp.most, hp.inflight)
+			hp.mu.Unlock()
+			hp.arrived <- struct{}{}
+			<-hp.release
+			hp.mu.Lock()
+			hp.inflight-- // before the answer that frees the client's slot
+			hp.mu.Unlock()
+		}
+		rrs := append(z.Records(), z.SOA())
+		ch := make(chan *dns.Envelope, 1)
+		ch <- &dns.Envelope{RR: rrs}
+		close(ch)
+		(&dns.Transfer{}).Out(w, r, ch)
+		w.Hijack()
+		w.Close()
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &dns.Server{Listener: ln, Handler: mux}
+	go srv.ActivateAndServe()
+	t.Cleanup(func() {
+		close(hp.release) // lets any transfer still held go
+		srv.Shutdown()
+	})
+	hp.addr = netip.MustParseAddrPort(ln.Addr().String())
+	return hp
+}
+
+// TestCatalogRefreshNotStarved: members waiting for their first transfer
+// take every transfer slot, yet the catalog's own refresh (and so its
+// expiry, and its next member set) does not wait behind them.
+func TestCatalogRefreshNotStarved(t *testing.T) {
+	zones := map[string]*authority.Zone{
+		catalogName:  catalogZone(t, 1, "2", "m1 a.example.", "m2 b.example."),
+		"a.example.": memberZone(t, "a.example.", 1),
+		"b.example.": memberZone(t, "b.example.", 1),
+	}
+	hp := startHoldingPrimary(t, zones)
+	clock := newClock()
+	s, err := secondary.New(secondary.Config{
+		Catalogs:     []secondary.ZoneConfig{{Origin: catalogName, Primary: hp.addr}},
+		MaxTransfers: 1,
+		Client:       &xfr.Client{Timeout: time.Hour}, // the held transfer stays held
+		Now:          clock.Now,
+		After:        clock.After,
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Registry:     prometheus.NewRegistry(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	select {
+	case <-hp.arrived: // one member holds the only slot, the other waits for it
+	case <-time.After(20 * time.Second): // a hang guard
+		t.Fatal("no member transfer came")
+	}
+	clock.idle(t) // the catalog, after its first transfer
+	// Its refresh (10 s) is done though the slot is still held.
+	clock.step(t, 10*time.Second)
+	if z := s.Zones().Zone(catalogName); z == nil {
+		t.Fatal("catalog not held")
 	}
 }

@@ -78,9 +78,13 @@ type Config struct {
 	// real ones.
 	Now   func() time.Time
 	After func(time.Duration) <-chan time.Time
-	// MaxTransfers bounds the transfers in at once, all zones together,
-	// so that a catalog listing many new zones does not open as many
-	// transfers from its primary. Default DefaultMaxTransfers.
+	// MaxTransfers bounds the transfers in of catalog members at once,
+	// all catalogs together, so that a catalog listing many new zones
+	// does not open as many transfers from its primary. The zones in
+	// Zones and the catalogs themselves are not held back by it: members
+	// waiting for their first transfer must not delay their catalog's
+	// refresh (nor its expiry) or a configured zone's. Default
+	// DefaultMaxTransfers.
 	MaxTransfers int
 	// MaxMembers bounds the members of one catalog: a version listing
 	// more is taken as broken, its last good member set kept, so that a
@@ -110,7 +114,7 @@ type Secondary struct {
 	srv      *server.Server
 	notifier *notify.Notifier
 	metrics  *metrics
-	slots    chan struct{} // one a transfer in progress
+	slots    chan struct{} // one a member's transfer in progress
 
 	stateMu sync.Mutex
 	state   map[string]*zoneState // by canonical origin: zones, catalogs, members
@@ -409,15 +413,19 @@ func (s *Secondary) check(ctx context.Context, z *zoneState) {
 			return
 		}
 	}
-	select {
-	case s.slots <- struct{}{}:
-	case <-ctx.Done():
-		return
+	if z.owner != "" {
+		select {
+		case s.slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
 	}
 	tctx, cancel := context.WithTimeout(ctx, transferTimeout)
 	res, err := s.client.Transfer(tctx, req)
 	cancel()
-	<-s.slots
+	if z.owner != "" {
+		<-s.slots
+	}
 	if err != nil {
 		kind := xfr.AXFR
 		if z.good != nil {
