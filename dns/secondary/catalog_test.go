@@ -531,3 +531,30 @@ func TestCatalogRefreshNotStarved(t *testing.T) {
 		t.Fatal("catalog not held")
 	}
 }
+
+// TestCatalogOwnershipLoop: two catalogs listing a zone, each with a coo
+// property handing it to the other, do not pass it back and forth (and
+// transfer it afresh) at every refresh: it stays where it is.
+func TestCatalogOwnershipLoop(t *testing.T) {
+	const cat1, cat2 = "one.invalid.", "two.invalid."
+	p := startMultiPrimary(t, namedCatalog(t, cat1, 1, "2", "m1 a.example."), namedCatalog(t, cat2, 1, "2"),
+		memberZone(t, "a.example.", 1))
+	f := startCatalogs(t, p, nil, []string{cat1, cat2}, 3) // both catalogs and a
+	<-f.changes
+	owners := func() string {
+		return fmt.Sprintf("%v %v", f.gaugeOf(t, "quercus_dns_secondary_catalog_members", cat1), f.gaugeOf(t, "quercus_dns_secondary_catalog_members", cat2))
+	}
+	for i, c := range []*authority.Zone{
+		namedCatalog(t, cat2, 2, "2", "n1 a.example. "+cat1),
+		namedCatalog(t, cat1, 2, "2", "m1 a.example. "+cat2),
+		namedCatalog(t, cat2, 3, "2", "n1 a.example. "+cat1),
+		namedCatalog(t, cat1, 3, "2", "m1 a.example. "+cat2),
+	} {
+		p.set(c)
+		f.notify(t, c.Origin())
+		f.settle(t, 1)
+		if got := owners(); got != "1 0" || len(f.changes) > 0 {
+			t.Fatalf("version %d: members of each %s (%d transfers), want 1 0 and none", i, got, len(f.changes))
+		}
+	}
+}

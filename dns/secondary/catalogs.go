@@ -49,7 +49,8 @@ type owned struct {
 // versions list. A zone configured by flags is left alone; a zone
 // listed by several catalogs stays with its current one while that
 // lists it, unless that one's coo property hands it to another that
-// lists it too; else it goes to the first configured. A member whose
+// lists it too (and does not hand it back); else it goes to the first
+// configured. A member whose
 // catalog or unique id changed is started afresh, as a new zone, as RFC
 // 9432 asks. The caller holds catMu.
 func (s *Secondary) reconcile() {
@@ -82,7 +83,10 @@ func (s *Secondary) reconcile() {
 				pick = o
 			}
 		}
-		if o, ok := by(pick.m.COO); ok {
+		// A coo handing the zone to a catalog whose own coo hands it
+		// back is a loop: following it would move the zone, and
+		// transfer it afresh, at every refresh of either.
+		if o, ok := by(pick.m.COO); ok && o.m.COO != pick.cz.cfg.Origin {
 			pick = o
 		}
 		if len(ls) > 1 {
