@@ -14,7 +14,9 @@ import (
 // given: a --zone or --catalog opens a zone, and the --primary and --key
 // that follow it are its own; a --key outside an open zone (or after its key) is a robur-style
 // transfer key, <primary-ip>.<secondary-ip>._transfer.<zone>, whose name
-// gives the zone and the primary (port 53).
+// gives the zone and the primary (port 53). Another key before every
+// zone comes from QUERCUS_KEY (the environment is read first): it is the
+// key of the single zone or catalog given.
 type zoneFlags struct {
 	items []zoneItem
 }
@@ -38,7 +40,8 @@ func (v value) Set(s string) error {
 func (z *zoneFlags) zones() (zones, catalogs []secondary.ZoneConfig, err error) {
 	var out []secondary.ZoneConfig
 	var isCatalog []bool
-	open := -1 // the zone --primary and --key apply to
+	open := -1          // the zone --primary and --key apply to
+	var early *tsig.Key // a key before any zone: QUERCUS_KEY, set first
 	for _, it := range z.items {
 		switch it.flag {
 		case "zone", "catalog":
@@ -68,12 +71,27 @@ func (z *zoneFlags) zones() (zones, catalogs []secondary.ZoneConfig, err error) 
 				continue
 			}
 			if !k.Primary.IsValid() || k.Rights&tsig.Transfer == 0 {
+				if len(out) == 0 && early == nil {
+					early = &k
+					continue
+				}
 				return nil, nil, fmt.Errorf("--key %s: without --zone, the key must be named <primary-ip>.<secondary-ip>._transfer.<zone>", k.Name)
 			}
 			out = append(out, secondary.ZoneConfig{Origin: k.Zone, Primary: netip.AddrPortFrom(k.Primary, 53), Key: &k})
 			isCatalog = append(isCatalog, false)
 			open = -1
 		}
+	}
+	if early != nil {
+		// Only QUERCUS_KEY comes before every zone (the environment is
+		// read before the arguments); it is for the only zone given.
+		if len(out) == 0 {
+			return nil, nil, fmt.Errorf("--key %s: without --zone, the key must be named <primary-ip>.<secondary-ip>._transfer.<zone>", early.Name)
+		}
+		if len(out) != 1 || out[0].Key != nil {
+			return nil, nil, fmt.Errorf("--key %s (QUERCUS_KEY) before any --zone or --catalog: only for a single zone without a --key of its own, else give it after its zone", early.Name)
+		}
+		out[0].Key = early
 	}
 	for i, zc := range out {
 		if !zc.Primary.IsValid() {

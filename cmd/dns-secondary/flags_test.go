@@ -31,6 +31,20 @@ func TestZoneFlags(t *testing.T) {
 			{"catalog", "catalog.invalid"}, {"primary", "192.0.2.1"}, {"key", "xfr._transfer:hmac-sha256:" + secret},
 			{"key", "192.0.2.1.192.0.2.2._transfer.example.org:hmac-sha256:" + secret}},
 			"catalog catalog.invalid 192.0.2.1:53 xfr._transfer.\nexample.org. 192.0.2.1:53 192.0.2.1.192.0.2.2._transfer.example.org.", ""},
+		// The environment's values come first (service.Parse sets them
+		// before the arguments): QUERCUS_KEY for the one zone given.
+		{"key from the environment, for the single zone", [][2]string{
+			{"key", "k._transfer.example.com:hmac-sha256:" + secret}, {"zone", "example.com"}, {"primary", "192.0.2.1"}},
+			"example.com 192.0.2.1:53 k._transfer.example.com.", ""},
+		{"key from the environment, for the single catalog", [][2]string{
+			{"key", "xfr._transfer:hmac-sha256:" + secret}, {"catalog", "catalog.invalid"}, {"primary", "192.0.2.1"}},
+			"catalog catalog.invalid 192.0.2.1:53 xfr._transfer.", ""},
+		{"key from the environment, two zones", [][2]string{
+			{"key", "k._transfer:hmac-sha256:" + secret}, {"zone", "example.com"}, {"primary", "192.0.2.1"}, {"zone", "example.org"}, {"primary", "192.0.2.1"}},
+			"", "single"},
+		{"key from the environment, the zone has its own", [][2]string{
+			{"key", "k._transfer:hmac-sha256:" + secret}, {"zone", "example.com"}, {"primary", "192.0.2.1"}, {"key", "j._transfer:hmac-sha256:" + secret}},
+			"", "single"},
 		{"zone without primary", [][2]string{{"zone", "example.com"}}, "", "no --primary"},
 		{"catalog without primary", [][2]string{{"catalog", "catalog.invalid"}}, "", "--catalog catalog.invalid: no --primary"},
 		{"catalog without name", [][2]string{{"catalog", " "}}, "", "--catalog: a zone name is needed"},

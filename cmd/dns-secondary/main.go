@@ -50,7 +50,7 @@ func main() {
 		"Key names give rights as in dns-primary (<name>._update.<zone>, <ip1>.<ip2>._transfer.<zone>, ...):",
 		"a zone's key must have notify rights on it for the primary's NOTIFY to be accepted (a catalog's key:",
 		"on its members too, as <name>._transfer has on every zone; else only their SOA timers refresh them).",
-		"Secrets show in ps: prefer QUERCUS_KEY in the environment for a single zone.",
+		"Secrets show in ps: prefer QUERCUS_KEY in the environment for a single zone or catalog.",
 	); err != nil {
 		os.Exit(2)
 	}
