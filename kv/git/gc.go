@@ -14,12 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // A local remote keeps small pushes as loose objects (see unpackLimit),
@@ -185,9 +181,7 @@ func collect(dir string) (int, error) {
 	if err := os.MkdirAll(packDir, 0o755); err != nil {
 		return 0, err
 	}
-	st := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
-	defer st.Close()
-	sum, idx, tmp, err := writeGCPack(packDir, st, hs)
+	sum, idx, tmp, err := writeGCPack(packDir, hs)
 	defer tmp.remove()
 	if err != nil {
 		return 0, err
@@ -216,35 +210,17 @@ func collect(dir string) (int, error) {
 	return len(hs), nil
 }
 
-// writeGCPack writes the objects hs of st as a pack with deltas and its
-// index to temporary files of packDir, synced.
-func writeGCPack(packDir string, st *filesystem.Storage, hs []plumbing.Hash) (plumbing.Hash, idxfile.Index, *tmpCleanup, error) {
+// writeGCPack writes the loose objects hs of the git directory's objects
+// folder as a pack and its index, to temporary files of packDir, synced.
+func writeGCPack(packDir string, hs []plumbing.Hash) (plumbing.Hash, idxfile.Index, *tmpCleanup, error) {
 	c := &tmpCleanup{}
 	f, err := os.CreateTemp(packDir, "tmp_pack_")
 	if err != nil {
 		return plumbing.ZeroHash, nil, c, err
 	}
 	c.pack = f.Name()
-	bw := bufio.NewWriterSize(f, 64<<10)
-	sum, err := packfile.NewEncoder(bw, st, false).Encode(hs, gcConfig.Window)
-	if err = errors.Join(err, bw.Flush(), f.Sync()); err != nil {
-		f.Close()
-		return sum, nil, c, err
-	}
-	if _, err := f.Seek(0, 0); err != nil {
-		f.Close()
-		return sum, nil, c, err
-	}
-	w := new(idxfile.Writer)
-	p, err := packfile.NewParser(packfile.NewScanner(f), w)
-	if err == nil {
-		_, err = p.Parse()
-	}
-	if err = errors.Join(err, f.Chmod(0o444), f.Close()); err != nil {
-		return sum, nil, c, err
-	}
-	idx, err := w.Index()
-	if err != nil {
+	sum, idx, err := packLoose(f, filepath.Dir(packDir), hs, int(gcConfig.Window))
+	if err = errors.Join(err, f.Sync(), f.Chmod(0o444), f.Close()); err != nil {
 		return sum, nil, c, err
 	}
 	fi, err := os.CreateTemp(packDir, "tmp_idx_")
@@ -252,9 +228,9 @@ func writeGCPack(packDir string, st *filesystem.Storage, hs []plumbing.Hash) (pl
 		return sum, nil, c, err
 	}
 	c.idx = fi.Name()
-	ibw := bufio.NewWriter(fi)
-	_, err = idxfile.NewEncoder(ibw).Encode(idx)
-	err = errors.Join(err, ibw.Flush(), fi.Sync(), fi.Chmod(0o444), fi.Close())
+	bw := bufio.NewWriter(fi)
+	_, err = idxfile.NewEncoder(bw).Encode(idx)
+	err = errors.Join(err, bw.Flush(), fi.Sync(), fi.Chmod(0o444), fi.Close())
 	return sum, idx, c, err
 }
 

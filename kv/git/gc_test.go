@@ -1,6 +1,7 @@
 package git
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 
 	"github.com/quercus-dev/quercus/internal/peer"
 	"github.com/quercus-dev/quercus/kv"
@@ -331,4 +334,53 @@ func TestLooseEstimate(t *testing.T) {
 			t.Errorf("looseEstimate(sample %d) = %d, %d; want %d, %d", tc.sample, n, size, tc.n, tc.size)
 		}
 	}
+}
+
+// gitDelta's deltas rebuild their object with go-git's reader of git's
+// deltas: long copies (cut at 64 KB), long inserts (cut at 127 bytes),
+// offsets of one to three bytes.
+func TestGitDelta(t *testing.T) {
+	var names []string
+	for i := range 3000 {
+		names = append(names, fmt.Sprintf("event-%05d.ics", i))
+	}
+	big := tree(names...) // 100 KB
+	tests := []struct {
+		name      string
+		old, base []byte
+	}{
+		{"one changed", tree("a", "b=1", "c"), tree("a", "b=2", "c")},
+		{"nothing shared", tree("a", "b"), tree("c", "d")},
+		{"empty old", nil, tree("a")},
+		{"long copy", tree(append(slices.Clone(names), "new")...), big},
+		{"long insert", big, tree("a")},
+		{"copy from far", tree(names[2990:]...), big},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d, _, ok := treeDelta(tc.old, tc.base)
+			if !ok {
+				t.Fatal("treeDelta: not ok")
+			}
+			got, err := packfile.PatchDelta(tc.base, gitDelta(len(tc.base), d))
+			if err != nil || !bytes.Equal(got, tc.old) {
+				t.Errorf("PatchDelta(gitDelta) = %d bytes, %v; want %d", len(got), err, len(tc.old))
+			}
+		})
+	}
+}
+
+func FuzzGitDelta(f *testing.F) {
+	f.Add(tree("a", "b=1", "c"), tree("a", "b=2", "c"))
+	f.Add(tree("a", "d/=1"), tree("a", "d/=2", "e"))
+	f.Fuzz(func(t *testing.T, old, base []byte) {
+		d, _, ok := treeDelta(old, base)
+		if !ok || len(base) == 0 { // no delta is made against nothing
+			return
+		}
+		got, err := packfile.PatchDelta(base, gitDelta(len(base), d))
+		if err != nil || !bytes.Equal(got, old) {
+			t.Fatalf("PatchDelta(gitDelta(treeDelta(old, base))) = %q, %v; want %q", got, err, old)
+		}
+	})
 }

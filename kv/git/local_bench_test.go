@@ -1,14 +1,19 @@
 package git_test
 
 import (
+	"fmt"
+	"io/fs"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	"github.com/go-git/go-git/v5/plumbing/transport/file"
 
 	"github.com/quercus-dev/quercus/internal/peer"
+	"github.com/quercus-dev/quercus/kv"
 	kvgit "github.com/quercus-dev/quercus/kv/git"
 )
 
@@ -41,4 +46,65 @@ func BenchmarkLocalTransport(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkRemoteGrowth measures what a local remote costs on disk: each
+// op is a commit that adds a file to a folder of 2,000 or 10,000 files,
+// pushed, the remote collected as configured (gc=off: never, as before
+// collections; gc=on: the defaults). disk-MB is the remote's size after
+// the last push and its collection; run it with -benchtime 1000x for the
+// size after 1,000 commits.
+func BenchmarkRemoteGrowth(b *testing.B) {
+	peer.Require(b, "git")
+	for _, files := range []int{2_000, 10_000} {
+		for _, gc := range []bool{false, true} {
+			b.Run(fmt.Sprintf("files=%d/gc=%v", files, gc), func(b *testing.B) {
+				objects, bytes := kvgit.GCDefaults()
+				if !gc {
+					objects, bytes = 0, 0
+				}
+				defer kvgit.SetGC(objects, bytes)()
+				remote := importFolder(b, files)
+				start := diskBytes(b, remote)
+				s := openWith(b, "file://"+remote, nil)
+				msg := kv.Commit{Author: kv.Signature{Name: "bench", Email: "bench@example.org"}, Message: "bench"}
+				n := 0
+				var took []time.Duration
+				for b.Loop() {
+					n++
+					key := fmt.Sprintf("cal/new-%d.ics", n)
+					content := []byte(fmt.Sprintf("BEGIN:VCALENDAR\r\nUID:new-%d\r\nEND:VCALENDAR\r\n", n))
+					t := time.Now()
+					if _, err := s.Batch(ctx, msg, func(tx kv.Txn) error { return tx.Put(key, content) }); err != nil {
+						b.Fatal(err)
+					}
+					took = append(took, time.Since(t))
+				}
+				kvgit.WaitGC()
+				slices.Sort(took)
+				b.ReportMetric(float64(took[len(took)/2])/1e6, "ms-median")
+				b.ReportMetric(float64(took[len(took)*99/100])/1e6, "ms-p99")
+				size := diskBytes(b, remote)
+				b.ReportMetric(float64(size)/1e6, "disk-MB")
+				b.ReportMetric(float64(size-start)/float64(n), "disk-B/op")
+			})
+		}
+	}
+}
+
+// diskBytes is the size of the files under dir.
+func diskBytes(b *testing.B, dir string) int64 {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		n += fi.Size()
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
 }
