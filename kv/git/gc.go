@@ -49,25 +49,48 @@ const gcLockStale = time.Hour
 var errGCBusy = errors.New("git: gc already running")
 
 // gcRunner runs at most one collection per remote in this process, and
-// coalesces the pushes that ask for one while it runs.
+// coalesces the pushes that ask for one while it runs. It looks at a
+// remote's folder only once this process has written an eighth of a
+// threshold to it since it last looked (and at its first push): with
+// several writers, the remote passes a threshold by an eighth of it per
+// writer at most before one of them looks.
 type gcRunner struct {
 	mu      sync.Mutex
-	pending map[string]bool // dir -> asked again while running
+	remotes map[string]*gcState // by git directory
 	wg      sync.WaitGroup
 }
 
-var autoGC = gcRunner{pending: map[string]bool{}}
+type gcState struct {
+	objects int   // loose objects written since the last look
+	bytes   int64 // and their bytes
+	looked  bool
+	running bool
+	again   bool // asked to look again while running
+}
 
-// poke asks for a collection of the git directory dir if it needs one.
-// It returns at once; the check and the collection run in the background.
-func (r *gcRunner) poke(dir string) {
+var autoGC = gcRunner{remotes: map[string]*gcState{}}
+
+// poke tells the runner a push stored objects loose objects of bytes
+// bytes in the git directory dir. It returns at once; the look at the
+// folder and the collection run in the background.
+func (r *gcRunner) poke(dir string, objects int, bytes int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, running := r.pending[dir]; running {
-		r.pending[dir] = true
+	st := r.remotes[dir]
+	if st == nil {
+		st = &gcState{}
+		r.remotes[dir] = st
+	}
+	st.objects += objects
+	st.bytes += bytes
+	if st.looked && st.objects < gcConfig.Objects/8 && st.bytes < gcConfig.Bytes/8 {
 		return
 	}
-	r.pending[dir] = false
+	if st.running {
+		st.again = true
+		return
+	}
+	st.running, st.looked, st.objects, st.bytes = true, true, 0, 0
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -76,13 +99,12 @@ func (r *gcRunner) poke(dir string) {
 				slog.Warn("git: collecting loose objects", "remote", dir, "err", err)
 			}
 			r.mu.Lock()
-			again := r.pending[dir]
-			if !again {
-				delete(r.pending, dir)
+			if !st.again {
+				st.running = false
 				r.mu.Unlock()
 				return
 			}
-			r.pending[dir] = false
+			st.again, st.objects, st.bytes = false, 0, 0
 			r.mu.Unlock()
 		}
 	}()

@@ -2,6 +2,7 @@ package git
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
 	"errors"
 	"fmt"
@@ -134,6 +135,13 @@ func TestCollectPacksLooseObjects(t *testing.T) {
 	}
 	_, looseBytes := looseEstimate(filepath.Join(dir, "objects"), 256)
 	before := packs(dir)
+	// And one git wrote, compressed.
+	blob := filepath.Join(t.TempDir(), "blob")
+	if err := os.WriteFile(blob, bytes.Repeat([]byte("compressible "), 100), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitBlob := strings.TrimSpace(peer.Run(t, dir, "git", "hash-object", "-w", blob))
+	loose++
 
 	n, err := collect(dir)
 	if err != nil || n != loose {
@@ -161,6 +169,7 @@ func TestCollectPacksLooseObjects(t *testing.T) {
 	}
 	checkWithGit(t, dir, versions)
 	checkReopened(t, dir, files, versions)
+	peer.Run(t, dir, "git", "cat-file", "-e", gitBlob)
 
 	// Nothing loose: nothing to do, no empty pack.
 	if n, err := collect(dir); n != 0 || err != nil || len(packs(dir)) != len(before)+1 {
@@ -355,16 +364,25 @@ func TestGitDelta(t *testing.T) {
 		{"long copy", tree(append(slices.Clone(names), "new")...), big},
 		{"long insert", big, tree("a")},
 		{"copy from far", tree(names[2990:]...), big},
+		{"equal", big, big},
+		{"prefix of base", big[:1000], big},
+		{"base a prefix", big, big[:1000]},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			d, _, ok := treeDelta(tc.old, tc.base)
-			if !ok {
-				t.Fatal("treeDelta: not ok")
+			// Cut trees are no trees: for spliceDelta only.
+			if d, _, ok := treeDelta(tc.old, tc.base); ok {
+				got, err := packfile.PatchDelta(tc.base, gitDelta(len(tc.base), d))
+				if err != nil || !bytes.Equal(got, tc.old) {
+					t.Errorf("PatchDelta(gitDelta(treeDelta)) = %d bytes, %v; want %d", len(got), err, len(tc.old))
+				}
 			}
-			got, err := packfile.PatchDelta(tc.base, gitDelta(len(tc.base), d))
+			if len(tc.base) == 0 {
+				return
+			}
+			got, err := packfile.PatchDelta(tc.base, gitDelta(len(tc.base), spliceDelta(tc.old, tc.base)))
 			if err != nil || !bytes.Equal(got, tc.old) {
-				t.Errorf("PatchDelta(gitDelta) = %d bytes, %v; want %d", len(got), err, len(tc.old))
+				t.Errorf("PatchDelta(gitDelta(spliceDelta)) = %d bytes, %v; want %d", len(got), err, len(tc.old))
 			}
 		})
 	}
@@ -374,6 +392,12 @@ func FuzzGitDelta(f *testing.F) {
 	f.Add(tree("a", "b=1", "c"), tree("a", "b=2", "c"))
 	f.Add(tree("a", "d/=1"), tree("a", "d/=2", "e"))
 	f.Fuzz(func(t *testing.T, old, base []byte) {
+		if len(base) > 0 {
+			got, err := packfile.PatchDelta(base, gitDelta(len(base), spliceDelta(old, base)))
+			if err != nil || !bytes.Equal(got, old) {
+				t.Fatalf("PatchDelta(gitDelta(spliceDelta(old, base))) = %q, %v; want %q", got, err, old)
+			}
+		}
 		d, _, ok := treeDelta(old, base)
 		if !ok || len(base) == 0 { // no delta is made against nothing
 			return
@@ -383,4 +407,25 @@ func FuzzGitDelta(f *testing.F) {
 			t.Fatalf("PatchDelta(gitDelta(treeDelta(old, base))) = %q, %v; want %q", got, err, old)
 		}
 	})
+}
+
+func TestStoredData(t *testing.T) {
+	for _, n := range []int{0, 1, 0xffff, 0x10000, 200_000} {
+		data := bytes.Repeat([]byte("quercus "), n/8+1)[:n]
+		var b bytes.Buffer
+		if err := writeStored(&b, data); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := storedData(nil, b.Bytes())
+		if !ok || !bytes.Equal(got, data) {
+			t.Errorf("%d bytes: storedData = %d bytes, %v", n, len(got), ok)
+		}
+	}
+	var b bytes.Buffer
+	zw := zlib.NewWriter(&b)
+	zw.Write(bytes.Repeat([]byte("quercus "), 100))
+	zw.Close()
+	if _, ok := storedData(nil, b.Bytes()); ok {
+		t.Error("storedData took a compressed stream for a stored one")
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"compress/zlib"
 	"crypto/sha1"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash"
 	"hash/crc32"
@@ -39,59 +40,113 @@ type looseObject struct {
 	size int64
 }
 
-// openLoose opens the loose object h of the objects folder and reads its
-// header; the reader is left at its content.
-func openLoose(objects string, h plumbing.Hash) (io.ReadCloser, looseObject, error) {
+// looseHeader reads the loose object h's type and size from the start of
+// its file.
+func looseHeader(objects string, h plumbing.Hash) (looseObject, error) {
 	hex := h.String()
 	f, err := os.Open(filepath.Join(objects, hex[:2], hex[2:]))
 	if err != nil {
-		return nil, looseObject{}, err
+		return looseObject{}, err
 	}
-	zr, err := zlib.NewReader(bufio.NewReaderSize(f, 32<<10))
-	if err != nil {
-		f.Close()
-		return nil, looseObject{}, fmt.Errorf("loose object %s: %w", h, err)
+	defer f.Close()
+	var buf [128]byte
+	n, err := io.ReadFull(f, buf[:])
+	if err != nil && err != io.ErrUnexpectedEOF {
+		return looseObject{}, err
 	}
-	br := bufio.NewReaderSize(zr, 64)
-	hdr, err := br.ReadString(0)
-	o := looseObject{h: h}
-	if err == nil {
-		typ, size, _ := bytes.Cut([]byte(hdr[:len(hdr)-1]), []byte(" "))
-		o.t, err = plumbing.ParseObjectType(string(typ))
-		if err == nil {
-			o.size, err = strconv.ParseInt(string(size), 10, 64)
+	data, ok := storedData(nil, buf[:n])
+	if !ok || bytes.IndexByte(data, 0) < 0 {
+		// Compressed (git wrote it): inflate as far as the header.
+		zr, err := zlib.NewReader(io.MultiReader(bytes.NewReader(buf[:n]), f))
+		if err != nil {
+			return looseObject{h: h}, fmt.Errorf("loose object %s: %w", h, err)
 		}
+		defer zr.Close()
+		data, _ = bufio.NewReaderSize(zr, 64).ReadSlice(0)
 	}
-	if err != nil {
-		f.Close()
-		return nil, o, fmt.Errorf("loose object %s: bad header: %w", h, err)
-	}
-	return readCloser{br, f}, o, nil
+	o, _, err := parseLooseHeader(h, data)
+	return o, err
 }
 
-type readCloser struct {
-	io.Reader
-	io.Closer
+// parseLooseHeader parses "type size\x00" at the start of a loose
+// object's data and returns what follows.
+func parseLooseHeader(h plumbing.Hash, data []byte) (looseObject, []byte, error) {
+	o := looseObject{h: h}
+	hdr, rest, ok := bytes.Cut(data, []byte{0})
+	typ, size, _ := bytes.Cut(hdr, []byte(" "))
+	var err error
+	if !ok {
+		err = errors.New("no header")
+	}
+	if err == nil {
+		o.t, err = plumbing.ParseObjectType(string(typ))
+	}
+	if err == nil {
+		o.size, err = strconv.ParseInt(string(size), 10, 64)
+	}
+	if err != nil {
+		return o, nil, fmt.Errorf("loose object %s: bad header: %w", h, err)
+	}
+	return o, rest, nil
 }
 
 // readLoose reads the content of the loose object o and checks its hash.
 func readLoose(objects string, o looseObject) ([]byte, error) {
-	r, _, err := openLoose(objects, o.h)
+	hex := o.h.String()
+	z, err := os.ReadFile(filepath.Join(objects, hex[:2], hex[2:]))
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
-	cont := make([]byte, o.size)
-	if _, err := io.ReadFull(r, cont); err != nil {
-		return nil, fmt.Errorf("loose object %s: %w", o.h, err)
+	data, ok := storedData(make([]byte, 0, len(z)), z)
+	if !ok {
+		zr, err := zlib.NewReader(bytes.NewReader(z))
+		if err != nil {
+			return nil, fmt.Errorf("loose object %s: %w", o.h, err)
+		}
+		data, err = io.ReadAll(zr)
+		if err != nil {
+			return nil, fmt.Errorf("loose object %s: %w", o.h, err)
+		}
+	}
+	got, cont, err := parseLooseHeader(o.h, data)
+	if err != nil {
+		return nil, err
+	}
+	if got != o || int64(len(cont)) != o.size {
+		return nil, fmt.Errorf("loose object %s: changed or cut short", o.h)
 	}
 	sum := sha1.New()
-	fmt.Fprintf(sum, "%s %d\x00", o.t, o.size)
-	sum.Write(cont)
+	sum.Write(data)
 	if !bytes.Equal(sum.Sum(nil), o.h[:]) {
 		return nil, fmt.Errorf("loose object %s: content hashes to %x", o.h, sum.Sum(nil))
 	}
 	return cont, nil
+}
+
+// storedData appends to dst the data of the zlib stream z if its blocks
+// are stored ones (as storedWriter writes them), and says whether they
+// are: then a stream reads without inflating, copied once. A stream cut
+// short gives what it holds; the caller checks the size and hash.
+func storedData(dst, z []byte) ([]byte, bool) {
+	if len(z) < 2 || z[0]&0x0f != 8 || z[1]&0x20 != 0 || (uint16(z[0])<<8|uint16(z[1]))%31 != 0 {
+		return nil, false
+	}
+	for z = z[2:]; len(z) >= 5; {
+		// A stored block's header is its own byte: BFINAL, BTYPE 00,
+		// then padding to the byte; then LEN and its complement.
+		final := z[0]
+		n := binary.LittleEndian.Uint16(z[1:])
+		if final > 1 || n != ^binary.LittleEndian.Uint16(z[3:]) {
+			return nil, false
+		}
+		k := min(int(n), len(z)-5)
+		dst = append(dst, z[5:5+k]...)
+		z = z[5+k:]
+		if final == 1 {
+			break
+		}
+	}
+	return dst, true
 }
 
 // packWriter writes a pack, keeping the offset, the checksum and each
@@ -191,11 +246,10 @@ func (p *packWriter) finish() (plumbing.Hash, *idxfile.MemoryIndex, error) {
 func packLoose(w io.Writer, objects string, hs []plumbing.Hash, window int) (plumbing.Hash, *idxfile.MemoryIndex, error) {
 	objs := make([]looseObject, 0, len(hs))
 	for _, h := range hs {
-		r, o, err := openLoose(objects, h)
+		o, err := looseHeader(objects, h)
 		if err != nil {
 			return plumbing.ZeroHash, nil, err
 		}
-		r.Close()
 		objs = append(objs, o)
 	}
 	// Commits first, as git orders a pack, then trees, then files.
@@ -224,13 +278,23 @@ func packLoose(w io.Writer, objects string, hs []plumbing.Hash, window int) (plu
 		}
 		var best []byte
 		bestBase := -1
-		for i, b := range bases {
+		// The nearest first: in a growing folder, the next version. A
+		// delta of under a sixty-fourth of the tree ends the search.
+		for i := len(bases) - 1; i >= 0 && (best == nil || len(best) > len(cont)/64); i-- {
+			b := bases[i]
 			if b.depth >= maxDeltaDepth || len(b.cont) == 0 {
 				continue
 			}
-			d, _, ok := treeDelta(cont, b.cont)
-			if !ok {
-				break // not a tree we can read: whole
+			d := spliceDelta(cont, b.cont)
+			if len(d) > len(cont)/64 {
+				// More than one run changed: match entry by entry.
+				td, _, ok := treeDelta(cont, b.cont)
+				if !ok {
+					break // not a tree we can read: whole
+				}
+				if len(td) < len(d) {
+					d = td
+				}
 			}
 			if gd := gitDelta(len(b.cont), d); best == nil || len(gd) < len(best) {
 				best, bestBase = gd, i
@@ -307,4 +371,40 @@ func gitDelta(baseLen int, d []byte) []byte {
 		}
 	}
 	return out
+}
+
+// spliceDelta encodes old as a delta against base (see applyDelta) that
+// copies their common prefix and suffix and inserts what lies between:
+// for two versions of a folder's tree that differ in one entry, as good
+// as treeDelta's, and found by comparing bytes rather than entries.
+func spliceDelta(old, base []byte) []byte {
+	n := min(len(old), len(base))
+	pre := 0
+	for pre+64 <= n && bytes.Equal(old[pre:pre+64], base[pre:pre+64]) {
+		pre += 64
+	}
+	for pre < n && old[pre] == base[pre] {
+		pre++
+	}
+	suf := 0
+	for suf+64 <= n-pre && bytes.Equal(old[len(old)-suf-64:len(old)-suf], base[len(base)-suf-64:len(base)-suf]) {
+		suf += 64
+	}
+	for suf < n-pre && old[len(old)-suf-1] == base[len(base)-suf-1] {
+		suf++
+	}
+	d := binary.AppendUvarint(nil, uint64(len(old)))
+	if pre > 0 {
+		d = binary.AppendUvarint(d, uint64(pre)<<1)
+		d = binary.AppendUvarint(d, 0)
+	}
+	if mid := old[pre : len(old)-suf]; len(mid) > 0 {
+		d = binary.AppendUvarint(d, uint64(len(mid))<<1|1)
+		d = append(d, mid...)
+	}
+	if suf > 0 {
+		d = binary.AppendUvarint(d, uint64(suf)<<1)
+		d = binary.AppendUvarint(d, uint64(len(base)-suf))
+	}
+	return d
 }

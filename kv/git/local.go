@@ -272,6 +272,9 @@ type casSession struct {
 	transport.ReceivePackSession
 	refs storer.Storer
 	dir  string // the git directory
+
+	looseObjects int // stored loose by this session
+	looseBytes   int64
 }
 
 // ReceivePack stores the pack, then moves the refs.
@@ -297,7 +300,7 @@ func (s *casSession) ReceivePack(ctx context.Context, req *packp.ReferenceUpdate
 	if first == nil {
 		// As git-receive-pack runs gc --auto: in the background, so
 		// that the pusher is answered now.
-		autoGC.poke(s.dir)
+		autoGC.poke(s.dir, s.looseObjects, s.looseBytes)
 	}
 	return rs, first
 }
@@ -343,7 +346,7 @@ func (s *casSession) unpackLoose(r io.Reader) error {
 		case plumbing.OFSDeltaObject, plumbing.REFDeltaObject:
 			h, err = s.undelta(sc, oh, at)
 		default:
-			h, err = writeLoose(s.dir, oh.Type, oh.Length, func(w io.Writer) error {
+			h, err = s.writeLoose(oh.Type, oh.Length, func(w io.Writer) error {
 				_, _, err := sc.NextObject(w)
 				return err
 			})
@@ -388,10 +391,17 @@ func (s *casSession) undelta(sc *packfile.Scanner, oh *packfile.ObjectHeader, at
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	return writeLoose(s.dir, bo.Type(), int64(len(obj)), func(w io.Writer) error {
+	return s.writeLoose(bo.Type(), int64(len(obj)), func(w io.Writer) error {
 		_, err := w.Write(obj)
 		return err
 	})
+}
+
+// writeLoose stores an object loose and counts it for the collection.
+func (s *casSession) writeLoose(t plumbing.ObjectType, size int64, fill func(io.Writer) error) (plumbing.Hash, error) {
+	s.looseObjects++
+	s.looseBytes += size
+	return writeLoose(s.dir, t, size, fill)
 }
 
 // writeLoose stores the object of type t and size that fill writes as a
