@@ -8,6 +8,10 @@
 // costs hundreds of bytes, not a copy of the folder's tree. A push sends
 // what its commits changed; a local remote (a path, file://) is served
 // in this process and keeps small pushes as loose objects, as git does.
+// As git-receive-pack runs gc --auto, a push to a local remote that
+// leaves too many loose objects (6,700, or 32 MB of them) starts a
+// collection in the background, under git's gc.pid lock: they are packed
+// into one pack, trees as deltas of each other, then removed.
 //
 // When a push is rejected because the remote moved, the store fetches and
 // runs the batch again on the new head, a bounded number of times. When

@@ -195,6 +195,7 @@ func collect(dir string) (int, error) {
 	}
 	defer unlock()
 	objects := filepath.Join(dir, "objects")
+	removeStaleTemps(objects)
 	hs, err := looseObjects(objects)
 	if err != nil || len(hs) == 0 {
 		return 0, err
@@ -263,6 +264,21 @@ func (c *tmpCleanup) remove() {
 	for _, p := range []string{c.pack, c.idx} {
 		if p != "" {
 			os.Remove(p) // after the rename, a no-op
+		}
+	}
+}
+
+// removeStaleTemps removes the temporary files that writers (writeLoose,
+// go-git's pack writer, a collection) left in the objects folder when
+// they died: those older than gcLockStale, far older than any live
+// writer's, as git gc removes its tmp_ files.
+func removeStaleTemps(objects string) {
+	for _, glob := range []string{"tmp_obj_*", "pack/tmp_*"} {
+		tmps, _ := filepath.Glob(filepath.Join(objects, glob))
+		for _, p := range tmps {
+			if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > gcLockStale {
+				os.Remove(p)
+			}
 		}
 	}
 }

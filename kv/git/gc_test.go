@@ -73,6 +73,7 @@ func addEvent(t *testing.T, s *Store, i int) string {
 // setGC sets the collection's thresholds for one test, counting loose
 // objects exactly, and waits for collections to end before restoring.
 func setGC(t *testing.T, objects int, bytes int64) {
+	autoGC.wait() // a look another test's push began
 	old := gcConfig
 	gcConfig.Objects, gcConfig.Bytes, gcConfig.Sample = objects, bytes, 256
 	t.Cleanup(func() {
@@ -299,9 +300,21 @@ func TestGCLock(t *testing.T) {
 		t.Errorf("collect under another's gc.pid.lock: %v", err)
 	}
 
-	// Both left by a process that died long ago: taken over.
+	// Both left by a process that died long ago: taken over, and its
+	// temporary files removed; a live writer's stay.
+	tmps := []string{
+		filepath.Join(dir, "objects", "tmp_obj_1"),
+		filepath.Join(dir, "objects", "pack", "tmp_pack_1"),
+		filepath.Join(dir, "objects", "pack", "tmp_idx_1"),
+	}
+	live := filepath.Join(dir, "objects", "tmp_obj_2")
+	for _, p := range append(tmps, live) {
+		if err := os.WriteFile(p, []byte("partial"), 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
 	old := time.Now().Add(-2 * gcLockStale)
-	for _, p := range []string{pid, lock} {
+	for _, p := range append(tmps, pid, lock) {
 		if err := os.Chtimes(p, old, old); err != nil {
 			t.Fatal(err)
 		}
@@ -309,10 +322,13 @@ func TestGCLock(t *testing.T) {
 	if n, err := collect(dir); err != nil || n != loose {
 		t.Errorf("collect over a stale gc.pid = %d, %v; want %d", n, err, loose)
 	}
-	for _, p := range []string{pid, lock} {
+	for _, p := range append(tmps, pid, lock) {
 		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s left behind: %v", filepath.Base(p), err)
 		}
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a live writer's temporary file removed: %v", err)
 	}
 }
 
