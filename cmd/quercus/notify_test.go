@@ -328,8 +328,9 @@ func TestNotifyCancel(t *testing.T) {
 	defer cancel()
 	e := &env{stdout: &strings.Builder{}, stderr: &strings.Builder{}, getenv: func(string) string { return "" }}
 	start := time.Now()
-	code := run(ctx, e, []string{"notify", "--server", s.addr, "--timeout", "10s", "--key", "a._notify.example.com:hmac-sha256:c2VjcmV0", "example.com"})
-	if code != 1 || time.Since(start) > 5*time.Second {
+	code := run(ctx, e, []string{"notify", "--server", s.addr, "--timeout", "2m", "--key", "a._notify.example.com:hmac-sha256:c2VjcmV0", "example.com"})
+	if code != 1 || time.Since(start) > 30*time.Second { // far below --timeout: the interrupt ended the tries
+
 		t.Errorf("status %d after %v; stderr %s", code, time.Since(start), e.stderr)
 	}
 }

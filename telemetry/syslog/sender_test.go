@@ -319,7 +319,7 @@ func TestNeverBlocks(t *testing.T) {
 	for range 10000 {
 		log.Info("message")
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 20*time.Second { // a hang guard: a blocking Handle would wait for the minute-long dial
 		t.Errorf("logging took %v", d)
 	}
 	if d := h.Dropped(); d < 10000-11 {
@@ -327,7 +327,9 @@ func TestNeverBlocks(t *testing.T) {
 	}
 	start = time.Now()
 	err := h.Close()
-	if !errors.Is(err, context.Canceled) || time.Since(start) > 2*time.Second {
+	// Far below DialTimeout, far above CloseTimeout: a hang guard that a
+	// loaded machine does not trip.
+	if !errors.Is(err, context.Canceled) || time.Since(start) > 20*time.Second {
 		t.Errorf("Close() = %v after %v, want context.Canceled after about 200ms", err, time.Since(start))
 	}
 	if d := h.Dropped(); d != 10000 {
@@ -368,7 +370,7 @@ func TestWriteTimeout(t *testing.T) {
 		log.Info(long)
 	}
 	start := time.Now()
-	if err := h.Close(); err == nil || time.Since(start) > 2*time.Second {
+	if err := h.Close(); err == nil || time.Since(start) > 20*time.Second { // a hang guard: without its time-out, Close would wait for ever
 		t.Errorf("Close() = %v after %v, want an error after about 300ms", err, time.Since(start))
 	}
 }
