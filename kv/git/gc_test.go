@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -205,9 +206,9 @@ func TestAutoCollectBytes(t *testing.T) {
 	}
 }
 
-// TestCollectWhileFetching collects again and again while a store pushes,
-// another store and the real git fetch, and a third store clones: none
-// may miss an object.
+// TestCollectWhileFetching collects again and again, from two collectors,
+// while a store pushes, another store and the real git fetch, and a third
+// store clones: none may miss an object, nor a collector one it packs.
 func TestCollectWhileFetching(t *testing.T) {
 	setGC(t, 1<<30, 1<<40)
 	const files = 200
@@ -236,17 +237,20 @@ func TestCollectWhileFetching(t *testing.T) {
 			}
 		})
 	}
-	collections := 0
-	loop("collect", func() error {
-		n, err := collect(dir)
-		if n > 0 {
-			collections++
-		}
-		if errors.Is(err, errGCBusy) {
-			err = nil
-		}
-		return err
-	})
+	// Two collectors, as two processes: the lock lets one at a time.
+	var collections atomic.Int32
+	for _, name := range []string{"collect", "another collect"} {
+		loop(name, func() error {
+			n, err := collect(dir)
+			if n > 0 {
+				collections.Add(1)
+			}
+			if errors.Is(err, errGCBusy) {
+				err = nil
+			}
+			return err
+		})
+	}
 	loop("Refresh", func() error {
 		_, err := r.Refresh(context.Background())
 		return err
@@ -271,7 +275,7 @@ func TestCollectWhileFetching(t *testing.T) {
 	}
 	close(done)
 	wg.Wait()
-	t.Logf("%d collections during 40 pushes", collections)
+	t.Logf("%d collections during 40 pushes", collections.Load())
 	if _, err := r.Refresh(context.Background()); err != nil || r.Version() != last {
 		t.Errorf("reader at %s, %v; want %s", r.Version(), err, last)
 	}

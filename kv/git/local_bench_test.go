@@ -86,6 +86,8 @@ func BenchmarkRemoteGrowth(b *testing.B) {
 				b.ReportMetric(float64(took[len(took)*99/100])/1e6, "ms-p99")
 				size := diskBytes(b, remote)
 				b.ReportMetric(float64(size)/1e6, "disk-MB")
+				packs, _ := filepath.Glob(filepath.Join(remote, "objects", "pack", "*.pack"))
+				b.ReportMetric(float64(len(packs)), "packs")
 				b.ReportMetric(float64(size-start)/float64(n), "disk-B/op")
 			})
 		}
