@@ -16,6 +16,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/quercus-dev/quercus/dns/primary/primarytest"
+	"github.com/quercus-dev/quercus/dns/zone"
 	"github.com/quercus-dev/quercus/internal/peer"
 )
 
@@ -68,12 +69,23 @@ func TestKnotSecondaryFollowsGitPush(t *testing.T) {
 	}
 
 	// Each dynamic update reaches knotd the same way: NOTIFY, then IXFR.
-	for i, serial := range []uint32{2026112203, 2026112204} {
+	// The primary picks the new serial (today's date form, or one more),
+	// so it is read from the primary once the update is acknowledged.
+	serial := uint32(2026112202)
+	for i := range 2 {
 		script := fmt.Sprintf("server %s %d\nzone example.com.\nupdate add dyn%d.example.com. 300 A 192.0.2.%d\nsend\n", primaryAddr.Addr(), primaryAddr.Port(), i, 30+i)
 		cmd := exec.Command("nsupdate", "-y", update.DigFlag())
 		cmd.Stdin = strings.NewReader(script)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("nsupdate: %v\n%s", err, out)
+		}
+		prev := serial
+		soa := ask(t, primaryAddr.String(), "example.com.", dns.TypeSOA)
+		if len(soa.Answer) != 1 {
+			t.Fatalf("the primary's SOA: %v", soa)
+		}
+		if serial = soa.Answer[0].(*dns.SOA).Serial; !zone.SerialLess(prev, serial) {
+			t.Fatalf("after an update the primary serves serial %d, not above %d", serial, prev)
 		}
 		took := peer.WaitSerial(t, knot, "example.com", serial, 10*time.Second)
 		t.Logf("nsupdate acknowledged -> knotd serving serial %d: %v", serial, took)
