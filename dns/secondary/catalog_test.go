@@ -3,8 +3,6 @@ package secondary_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
@@ -117,30 +115,13 @@ func startCatalogsWith(t *testing.T, p *multiPrimary, explicit, catalogs []strin
 		Zones:    zones,
 		Catalogs: cats,
 		OnChange: func(z *authority.Zone) { f.changes <- fmt.Sprintf("%s %d", z.Origin(), z.SOA().Serial) },
-		Now:      f.clock.Now,
-		After:    f.clock.After,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Registry: f.reg,
 	}
 	if tune != nil {
 		tune(&cfg)
 	}
-	s, err := secondary.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.s = s
-	pc, ln, err := server.Listen("127.0.0.1:0", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.addr = pc.LocalAddr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); s.Run(ctx) }()
-	go func() { defer wg.Done(); s.Serve(ctx, pc, ln) }()
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	f.s = runSecondary(t, f.clock, cfg)
+	f.addr = serveDNS(t, f.s)
 	f.settle(t, waits)
 	return f
 }
@@ -351,21 +332,10 @@ func TestCatalogTransfersBounded(t *testing.T) {
 	hp := startHoldingPrimary(t, zones)
 	arrived, release := hp.arrived, hp.release
 	clock := newClock()
-	s, err := secondary.New(secondary.Config{
+	s := runSecondary(t, clock, secondary.Config{
 		Catalogs:     []secondary.ZoneConfig{{Origin: catalogName, Primary: hp.addr}},
 		MaxTransfers: limit,
-		Now:          clock.Now,
-		After:        clock.After,
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Registry:     prometheus.NewRegistry(),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
 
 	arrive := func() {
 		select {
@@ -502,22 +472,11 @@ func TestCatalogRefreshNotStarved(t *testing.T) {
 	}
 	hp := startHoldingPrimary(t, zones)
 	clock := newClock()
-	s, err := secondary.New(secondary.Config{
+	s := runSecondary(t, clock, secondary.Config{
 		Catalogs:     []secondary.ZoneConfig{{Origin: catalogName, Primary: hp.addr}},
 		MaxTransfers: 1,
 		Client:       &xfr.Client{Timeout: time.Hour}, // the held transfer stays held
-		Now:          clock.Now,
-		After:        clock.After,
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Registry:     prometheus.NewRegistry(),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
 
 	select {
 	case <-hp.arrived: // one member holds the only slot, the other waits for it

@@ -148,31 +148,44 @@ type fixture struct {
 
 func start(t *testing.T, z *authority.Zone) *fixture {
 	f := &fixture{p: startPrimary(t, z), clock: newClock(), reg: prometheus.NewRegistry(), changes: make(chan uint32, 10)}
-	s, err := secondary.New(secondary.Config{
+	f.s = runSecondary(t, f.clock, secondary.Config{
 		Zones:    []secondary.ZoneConfig{{Origin: "example.com", Primary: f.p.addr, Key: &f.p.key}},
 		OnChange: func(z *authority.Zone) { f.changes <- z.SOA().Serial },
-		Now:      f.clock.Now,
-		After:    f.clock.After,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Registry: f.reg,
 	})
+	f.addr = serveDNS(t, f.s)
+	f.clock.idle(t) // the first transfer is done
+	return f
+}
+
+// runSecondary makes a quiet secondary of cfg on clock and runs it until
+// the test ends.
+func runSecondary(t *testing.T, clock *fakeClock, cfg secondary.Config) *secondary.Secondary {
+	cfg.Now, cfg.After = clock.Now, clock.After
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := secondary.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.s = s
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return s
+}
+
+// serveDNS has s answer DNS on loopback until the test ends, at the
+// address it returns.
+func serveDNS(t *testing.T, s *secondary.Secondary) string {
 	pc, ln, err := server.Listen("127.0.0.1:0", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.addr = pc.LocalAddr().String()
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); s.Run(ctx) }()
-	go func() { defer wg.Done(); s.Serve(ctx, pc, ln) }()
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	f.clock.idle(t) // the first transfer is done
-	return f
+	done := make(chan struct{})
+	go func() { s.Serve(ctx, pc, ln); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return pc.LocalAddr().String()
 }
 
 func (f *fixture) answer(name string) (int, []dns.RR) {
@@ -378,20 +391,10 @@ func TestNeverTransferredBackoff(t *testing.T) {
 	p := startPrimary(t, version(t, 1, ""))
 	p.down.Store(true)
 	clock, reg := newClock(), prometheus.NewRegistry()
-	s, err := secondary.New(secondary.Config{
+	runSecondary(t, clock, secondary.Config{
 		Zones:    []secondary.ZoneConfig{{Origin: "example.com", Primary: p.addr, Key: &p.key}},
-		Now:      clock.Now,
-		After:    clock.After,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Registry: reg,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
 	clock.idle(t) // the first attempt failed
 
 	var waits []string
