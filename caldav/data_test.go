@@ -1,9 +1,6 @@
 package caldav
 
 import (
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -84,13 +81,7 @@ func TestExportCalendar(t *testing.T) {
 // (as Apple's CalendarServer does) instead of answering an unbounded
 // rule's every instance, and the server goes on serving.
 func TestExpandBounded(t *testing.T) {
-	store := newStore(t)
-	h, err := New(Config{Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxExpandInstances: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := serveWith(t, Config{Store: newStore(t), MaxExpandInstances: 5})
 	do(t, srv.URL, "MKCALENDAR", "/calendars/alice/cal/", "")
 	daily := func(uid string) string {
 		return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20260101T000000Z\r\n" +

@@ -1,9 +1,6 @@
 package caldav
 
 import (
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -32,13 +29,7 @@ func TestFreeBusy(t *testing.T) {
 // is refused with max-instances instead of listing an endless rule's
 // every period for every object.
 func TestFreeBusyBounded(t *testing.T) {
-	store := newStore(t)
-	h, err := New(Config{Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxExpandInstances: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := serveWith(t, Config{Store: newStore(t), MaxExpandInstances: 5})
 	do(t, srv.URL, "MKCALENDAR", "/calendars/alice/cal/", "")
 	for _, uid := range []string{"a", "b"} {
 		daily := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20260101T000000Z\r\n" +

@@ -64,7 +64,16 @@ func seed(t testing.TB, s kv.Store) {
 // serve starts a test server on store.
 func serve(t testing.TB, store kv.Store) *httptest.Server {
 	t.Helper()
-	h, err := New(Config{Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return serveWith(t, Config{Store: store})
+}
+
+// serveWith starts a test server of cfg; with no Logger it is quiet.
+func serveWith(t testing.TB, cfg Config) *httptest.Server {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	h, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

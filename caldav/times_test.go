@@ -20,23 +20,8 @@ import (
 // history for them; a deleted and re-created file is new again.
 func TestTimes(t *testing.T) {
 	store := newStore(t)
-	var mu sync.Mutex
-	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	at := func(minutes int) {
-		mu.Lock()
-		defer mu.Unlock()
-		now = time.Date(2026, 3, 1, 10, minutes, 0, 0, time.UTC)
-	}
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	server := func() string {
-		h, err := New(Config{Store: store, Now: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(h)
-		t.Cleanup(srv.Close)
-		return srv.URL
-	}
+	at, clock := minuteClock()
+	server := func() string { return serveWith(t, Config{Store: store, Now: clock}).URL }
 	first := server()
 	at(1)
 	do(t, first, "MKCALENDAR", "/calendars/alice/cal/", "")
@@ -164,14 +149,7 @@ func TestTimesBound(t *testing.T) {
 			cal: "c", nu: "mc", old: "mc", editOldBefore: true},
 	}
 	run := func(t *testing.T, store kv.Store) (bodies []string) {
-		var mu sync.Mutex
-		minute := 0
-		at := func(m int) { mu.Lock(); defer mu.Unlock(); minute = m }
-		clock := func() time.Time {
-			mu.Lock()
-			defer mu.Unlock()
-			return time.Date(2026, 3, 1, 10, minute, 0, 0, time.UTC)
-		}
+		at, clock := minuteClock()
 		writer := timesServer(t, store, clock, historyVersions)
 		at(1)
 		do(t, writer, "MKCALENDAR", "/calendars/alice/cal/", "")
@@ -233,6 +211,20 @@ func TestTimesBound(t *testing.T) {
 	})
 }
 
+// minuteClock is a clock at 2026-03-01 10:00 UTC that at sets to the
+// given minute of that hour.
+func minuteClock() (at func(minute int), clock func() time.Time) {
+	var mu sync.Mutex
+	minute := 0
+	at = func(m int) { mu.Lock(); defer mu.Unlock(); minute = m }
+	clock = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return time.Date(2026, 3, 1, 10, minute, 0, 0, time.UTC)
+	}
+	return at, clock
+}
+
 // timesServer serves store with a budget of versions commits a
 // request for the history walks; clock nil is time.Now.
 func timesServer(t *testing.T, store kv.Store, clock func() time.Time, versions int) string {
@@ -291,14 +283,7 @@ func datedProps(body string) map[string]string {
 func TestTimesDeletedThenPushed(t *testing.T) {
 	for _, what := range []string{"DELETE", "MOVE"} {
 		store := newStore(t)
-		var mu sync.Mutex
-		minute := 0
-		at := func(m int) { mu.Lock(); defer mu.Unlock(); minute = m }
-		clock := func() time.Time {
-			mu.Lock()
-			defer mu.Unlock()
-			return time.Date(2026, 3, 1, 10, minute, 0, 0, time.UTC)
-		}
+		at, clock := minuteClock()
 		base := timesServer(t, store, clock, historyVersions)
 		ask := `<D:propfind xmlns:D="DAV:"><D:prop><D:getlastmodified/><D:creationdate/></D:prop></D:propfind>`
 		at(1)
