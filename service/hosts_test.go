@@ -32,14 +32,7 @@ not-an-address bogus.lan
 
 	addr := fakeNameServer(t)
 	for _, network := range []string{"udp", "tcp"} {
-		r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			c, err := d.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			return withHosts(c, table), nil
-		}}
+		r := hostsResolver(addr, network, table)
 		for _, tc := range []struct {
 			name string
 			want []string
@@ -125,6 +118,23 @@ func fakeNameServer(t *testing.T) string {
 	return pc.LocalAddr().String()
 }
 
+// hostsResolver is a Go resolver that asks the name server at addr
+// through table, over network or, if it is "", the network the resolver
+// picks.
+func hostsResolver(addr, network string, table hostsTable) *net.Resolver {
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, picked, _ string) (net.Conn, error) {
+		if network != "" {
+			picked = network
+		}
+		var d net.Dialer
+		c, err := d.DialContext(ctx, picked, addr)
+		if err != nil {
+			return nil, err
+		}
+		return withHosts(c, table), nil
+	}}
+}
+
 // listenBoth listens for UDP and TCP on one loopback port. The port UDP
 // got may be in use for TCP (another test's connection, on a busy
 // machine): then it tries another.
@@ -164,14 +174,7 @@ func TestHostsSearchDomains(t *testing.T) {
 	table.ndots = 1
 
 	addr := fakeNameServer(t)
-	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return withHosts(c, table), nil
-	}}
+	r := hostsResolver(addr, "", table)
 	for name, want := range map[string]string{
 		"git.corp.example.":      "192.0.2.10",
 		"GIT.other.example.":     "192.0.2.10",
@@ -269,14 +272,7 @@ func TestHostsLargeAnswer(t *testing.T) {
 	os.WriteFile(path, []byte(line.String()+"\n"), 0o644)
 	table := readHostsFile(path)
 	addr := fakeNameServer(t)
-	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return withHosts(c, table), nil
-	}}
+	r := hostsResolver(addr, "", table)
 	if got, err := r.LookupAddr(context.Background(), "192.0.2.40"); err != nil || !slices.Equal(got, want) {
 		t.Errorf("LookupAddr(192.0.2.40) = %d names, %v; want the file's %d", len(got), err, len(want))
 	}
