@@ -49,21 +49,9 @@ func startKnotCatalog(t *testing.T, key tsig.Key, secondary netip.AddrPort, memb
 		addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port)),
 		dir:  dir, conf: filepath.Join(dir, "knot.conf"), knotc: paths[1],
 	}
-	k.head = fmt.Sprintf(`server:
-    rundir: "%[1]s"
-    listen: 127.0.0.1@%[2]d
-log:
-  - target: stderr
-    any: info
-database:
-    storage: "%[1]s"
-key:
-  - id: %[3]s
-    algorithm: hmac-sha256
-    secret: %[4]s
-remote:
+	k.head = peer.KnotConfHead(dir, port, key.Name, key.Secret) + fmt.Sprintf(`remote:
   - id: secondary
-    address: %[5]s@%[6]d
+    address: %[1]s@%[2]d
     key: %[3]s
 acl:
   - id: transfer
@@ -71,13 +59,13 @@ acl:
     action: transfer
 template:
   - id: default
-    storage: "%[1]s"
+    storage: "%[4]s"
     acl: transfer
     notify: secondary
 zone:
   - domain: catalog.invalid
     catalog-role: generate
-`, dir, port, key.Name, key.Secret, secondary.Addr(), secondary.Port())
+`, secondary.Addr(), secondary.Port(), key.Name, dir)
 	k.setMembers(t, members...)
 	peer.Start(t, paths[0], "-c", k.conf)
 	peer.WaitTCP(t, k.addr.String(), 10*time.Second)

@@ -29,33 +29,21 @@ func StartKnotSecondary(t testing.TB, c KnotSecondary) netip.AddrPort {
 	knotd := Require(t, "knotd")[0]
 	dir := t.TempDir()
 	port := FreePort(t)
-	conf := fmt.Sprintf(`server:
-    rundir: "%[1]s"
-    listen: 127.0.0.1@%[2]d
-log:
-  - target: stderr
-    any: info
-database:
-    storage: "%[1]s"
-key:
-  - id: %[3]s
-    algorithm: hmac-sha256
-    secret: %[4]s
-remote:
+	conf := KnotConfHead(dir, port, c.KeyName, c.Secret) + fmt.Sprintf(`remote:
   - id: primary
-    address: %[5]s@%[6]d
+    address: %[1]s@%[2]d
     key: %[3]s
 acl:
   - id: notify
-    address: %[5]s
+    address: %[1]s
     key: %[3]s
     action: notify
 zone:
-  - domain: %[7]s
-    storage: "%[1]s"
+  - domain: %[4]s
+    storage: "%[5]s"
     master: primary
     acl: notify
-`, dir, port, c.KeyName, c.Secret, c.Primary.Addr(), c.Primary.Port(), c.Zone)
+`, c.Primary.Addr(), c.Primary.Port(), c.KeyName, c.Zone, dir)
 	file := filepath.Join(dir, "knot.conf")
 	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)

@@ -78,32 +78,20 @@ func StartKnotPrimary(t testing.TB, c PrimaryConfig) *Primary {
 	if len(ids) > 0 {
 		notify = "    notify: [" + strings.Join(ids, ", ") + "]\n"
 	}
-	conf := fmt.Sprintf(`server:
-    rundir: "%[1]s"
-    listen: 127.0.0.1@%[2]d
-log:
-  - target: stderr
-    any: info
-database:
-    storage: "%[1]s"
-key:
-  - id: %[3]s
-    algorithm: hmac-sha256
-    secret: %[4]s
-remote:
-%[5]sacl:
+	conf := KnotConfHead(dir, port, c.KeyName, c.Secret) + fmt.Sprintf(`remote:
+%[1]sacl:
   - id: transfer
-    key: %[3]s
+    key: %[2]s
     action: transfer
 zone:
-  - domain: %[6]s
-    storage: "%[1]s"
-    file: "%[6]s.zone"
+  - domain: %[3]s
+    storage: "%[4]s"
+    file: "%[3]s.zone"
     zonefile-load: difference
     journal-content: changes
     zonefile-sync: -1
     acl: transfer
-%[7]s`, dir, port, c.KeyName, c.Secret, strings.Join(remotes, ""), c.Zone, notify)
+%[5]s`, strings.Join(remotes, ""), c.KeyName, c.Zone, dir, notify)
 	if len(remotes) == 0 {
 		conf = strings.Replace(conf, "remote:\n", "", 1)
 	}
