@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+	"github.com/quercus-dev/quercus/internal/peer"
 	"golang.org/x/net/dns/dnsmessage"
 )
 
@@ -110,7 +111,7 @@ func fakeNameServer(t *testing.T) string {
 		}
 		w.WriteMsg(m)
 	})
-	pc, ln := listenBoth(t)
+	pc, ln := peer.ListenBoth(t)
 	for _, s := range []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
 		go s.ActivateAndServe()
 		t.Cleanup(func() { s.Shutdown() })
@@ -133,26 +134,6 @@ func hostsResolver(addr, network string, table hostsTable) *net.Resolver {
 		}
 		return withHosts(c, table), nil
 	}}
-}
-
-// listenBoth listens for UDP and TCP on one loopback port. The port UDP
-// got may be in use for TCP (another test's connection, on a busy
-// machine): then it tries another.
-func listenBoth(t *testing.T) (net.PacketConn, net.Listener) {
-	t.Helper()
-	for range 20 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ln, err := net.Listen("tcp", pc.LocalAddr().String())
-		if err == nil {
-			return pc, ln
-		}
-		pc.Close()
-	}
-	t.Fatal("no loopback port free for both UDP and TCP")
-	return nil, nil
 }
 
 // TestHostsSearchDomains: a hosts name short enough to be asked with

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/quercus-dev/quercus/dns/tsig"
+	"github.com/quercus-dev/quercus/internal/peer"
 )
 
 // notifyServer is a DNS server that takes NOTIFY messages as dns-primary
@@ -89,7 +89,7 @@ func startNotifyServer(t *testing.T, keys []tsig.Key, opt serverOptions) *notify
 		signer = forger{verify: p, sign: &tsig.Provider{Keys: func() *tsig.Keyring { return otherRing }}}
 	}
 
-	pc, ln := listenBoth(t)
+	pc, ln := peer.ListenBoth(t)
 	s.addr = pc.LocalAddr().String()
 	if opt.dropUDP {
 		go func() {
@@ -110,24 +110,6 @@ func startNotifyServer(t *testing.T, keys []tsig.Key, opt serverOptions) *notify
 		serve(t, &dns.Server{Listener: ln, Handler: handler, TsigProvider: signer})
 	}
 	return s
-}
-
-// listenBoth listens on one loopback port for UDP and TCP.
-func listenBoth(t *testing.T) (net.PacketConn, net.Listener) {
-	t.Helper()
-	for range 20 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		pc, err := net.ListenPacket("udp", ln.Addr().String())
-		if err == nil {
-			return pc, ln
-		}
-		ln.Close()
-	}
-	t.Fatal("no port free for both UDP and TCP")
-	return nil, nil
 }
 
 // serve runs srv until the test ends.

@@ -60,6 +60,26 @@ var handedOut struct {
 	ports map[int]bool
 }
 
+// ListenBoth listens for UDP and TCP on one loopback port, for a test's
+// own DNS server. The port UDP got may be in use for TCP (another test's
+// connection, on a busy machine): then it tries another.
+func ListenBoth(t testing.TB) (net.PacketConn, net.Listener) {
+	t.Helper()
+	for range 20 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln
+		}
+		pc.Close()
+	}
+	t.Fatal("no loopback port free for both UDP and TCP")
+	return nil, nil
+}
+
 // FreePort returns a loopback port that was free for both TCP and UDP a
 // moment ago, for peers that must be told their port on the command line.
 // It never returns the same port twice in one process.
