@@ -51,8 +51,11 @@ func TestGCSandboxed(t *testing.T) {
 		}
 		return nil
 	})
-	if len(packs) == 0 || loose > 10 {
-		t.Errorf("after the sandboxed child: %d packs, %d loose objects; want the loose ones packed", len(packs), loose)
+	// Every push stores fewer than 100 objects, loose: only a collection
+	// makes a pack. How many stay loose depends on where the last
+	// collection fell, and on its sampled estimate of the loose objects.
+	if len(packs) == 0 {
+		t.Errorf("after the sandboxed child: no pack, %d loose objects; want a collection to have packed them", loose)
 	}
 	peer.Run(t, bare, "git", "fsck", "--strict")
 	if got := peer.Run(t, bare, "git", "rev-list", "--count", "main"); got != "41\n" {
