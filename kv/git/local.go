@@ -114,7 +114,7 @@ func (t localTransport) NewReceivePackSession(ep *transport.Endpoint, auth trans
 		s.Close()
 		return nil, err
 	}
-	return &casSession{ReceivePackSession: s, refs: refs, dir: gitDir(ep.Path)}, nil
+	return &casSession{ReceivePackSession: s, refs: refs, dir: refs.(lockSkipping).dir}, nil
 }
 
 // gitDir is the git directory of the repository at path, bare or not.
